@@ -1,0 +1,96 @@
+package io.mcpguard;
+
+import io.mcpguard.identity.AgentIdentity;
+import java.util.Objects;
+
+/**
+ * The outcome of one step of the guard chain. An expected refusal is a value, not an exception.
+ */
+public sealed interface Decision permits Decision.Allow, Decision.Deny {
+
+    /**
+     * The steps of the guard chain, in the fixed order they run.
+     */
+    enum Step {
+        /** Resolving the caller's verified identity. */
+        IDENTITY("identity"),
+        /** Checking the policy's scopes for the tool. */
+        SCOPE("scope"),
+        /** Validating the arguments against the tool's input schema. */
+        ARGUMENTS("arguments"),
+        /** Running the tool's own handler. */
+        HANDLER("handler");
+
+        private final String code;
+
+        Step(String code) {
+            this.code = code;
+        }
+
+        /**
+         * Returns the stable name of the step, as used in logs, spans and audit records.
+         *
+         * @return the step's name
+         */
+        public String code() {
+            return code;
+        }
+    }
+
+    /**
+     * Returns whether the call may proceed.
+     *
+     * @return {@code true} for {@link Allow}
+     */
+    boolean allowed();
+
+    /**
+     * The call may proceed on behalf of this verified identity.
+     *
+     * @param agent the verified identity of the caller
+     */
+    record Allow(AgentIdentity agent) implements Decision {
+
+        /**
+         * Creates an allow decision.
+         *
+         * @param agent the verified identity, never {@code null}
+         */
+        public Allow {
+            Objects.requireNonNull(agent, "agent");
+        }
+
+        @Override
+        public boolean allowed() {
+            return true;
+        }
+    }
+
+    /**
+     * The call is refused.
+     *
+     * @param reason the stable reason code
+     * @param step the step that refused
+     * @param message a message safe to show the agent: it never contains internals
+     */
+    record Deny(ReasonCode reason, Step step, String message) implements Decision {
+
+        /**
+         * Creates a deny decision.
+         *
+         * @param reason the stable reason code, never {@code null}
+         * @param step the step that refused, never {@code null}
+         * @param message a message safe to show the agent, never {@code null}
+         */
+        public Deny {
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(step, "step");
+            Objects.requireNonNull(message, "message");
+        }
+
+        @Override
+        public boolean allowed() {
+            return false;
+        }
+    }
+}

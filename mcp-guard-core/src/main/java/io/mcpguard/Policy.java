@@ -1,0 +1,236 @@
+package io.mcpguard;
+
+import io.mcpguard.identity.AgentIdentity;
+import io.mcpguard.policy.ToolMatcher;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * What each agent may see and call: one immutable value, built once in code.
+ *
+ * <p>Access is denied by default. A tool is granted to a caller when one of the caller's scopes, or the caller's
+ * agent id, has a grant whose {@link ToolMatcher} selects the tool. The same decision filters {@code tools/list} and
+ * protects {@code tools/call}; it never depends on arguments.
+ *
+ * <p>There is no API to change a policy, or a guard's policy, after it is built: a new policy means a new guard. The
+ * defence cannot be altered by anything that arrives at run time.
+ *
+ * <pre>{@code
+ * Policy policy = Policy.builder()
+ *     .scope("orders:read", ToolMatcher.names("get_order", "list_orders"))
+ *     .scope("refunds", ToolMatcher.glob("refund_*"))
+ *     .agent("ops-admin", ToolMatcher.all())
+ *     .build();
+ * }</pre>
+ */
+public final class Policy {
+
+    /** The version tag of the canonical form; it changes only if the form itself changes. */
+    public static final String CANONICAL_FORM_VERSION = "mcp-guard-policy/1";
+
+    private static final Pattern AGENT_ID = Pattern.compile("[\\x21-\\x7E]{1,256}");
+
+    private final Map<String, List<ToolMatcher>> scopes;
+    private final Map<String, List<ToolMatcher>> agents;
+    private final String canonicalForm;
+    private final String fingerprint;
+
+    private Policy(Map<String, List<ToolMatcher>> scopes, Map<String, List<ToolMatcher>> agents) {
+        this.scopes = Map.copyOf(scopes);
+        this.agents = Map.copyOf(agents);
+        this.canonicalForm = canonicalize(scopes, agents);
+        this.fingerprint = sha256Hex(canonicalForm);
+    }
+
+    /**
+     * Starts a policy.
+     *
+     * @return a builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A policy that grants nothing: every caller sees no tool and can call none.
+     *
+     * @return the deny-all policy
+     */
+    public static Policy denyAll() {
+        return new Policy(Map.of(), Map.of());
+    }
+
+    /**
+     * Decides whether the caller may see and call the tool. Never throws for a well-formed policy: a matcher that
+     * throws is treated as "not granted" by the guard.
+     *
+     * @param agent the verified caller
+     * @param tool the tool's definition
+     * @return {@code true} if granted
+     */
+    public boolean permits(AgentIdentity agent, McpSchema.Tool tool) {
+        List<ToolMatcher> direct = agents.get(agent.agentId());
+        if (direct != null && anyMatches(direct, tool)) {
+            return true;
+        }
+        for (String scope : agent.scopes()) {
+            List<ToolMatcher> granted = scopes.get(scope);
+            if (granted != null && anyMatches(granted, tool)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean anyMatches(List<ToolMatcher> matchers, McpSchema.Tool tool) {
+        for (int i = 0, n = matchers.size(); i < n; i++) {
+            if (matchers.get(i).matches(tool)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Returns the grants by scope.
+     *
+     * @return an unmodifiable map from scope to its matchers
+     */
+    public Map<String, List<ToolMatcher>> scopes() {
+        return scopes;
+    }
+
+    /**
+     * Returns the grants made directly to agent ids.
+     *
+     * @return an unmodifiable map from agent id to its matchers
+     */
+    public Map<String, List<ToolMatcher>> agents() {
+        return agents;
+    }
+
+    /**
+     * Returns the canonical text of the policy: sorted, one grant a line, prefixed with
+     * {@link #CANONICAL_FORM_VERSION}. Predicates enter by their description.
+     *
+     * @return the canonical form
+     */
+    public String canonicalForm() {
+        return canonicalForm;
+    }
+
+    /**
+     * Returns the SHA-256 of the canonical form, as 64 lower-case hex digits: the same policy gives the same
+     * fingerprint in every run and on every machine. It is stamped on spans and audit records.
+     *
+     * @return the fingerprint
+     */
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    @Override
+    public String toString() {
+        return "Policy[" + scopes.size() + " scopes, " + agents.size() + " agents, sha256=" + fingerprint + "]";
+    }
+
+    private static String canonicalize(Map<String, List<ToolMatcher>> scopes, Map<String, List<ToolMatcher>> agents) {
+        StringBuilder out = new StringBuilder(CANONICAL_FORM_VERSION).append('\n');
+        new TreeMap<>(scopes).forEach((scope, matchers) -> out.append("scope ").append(scope).append(" -> ")
+                .append(String.join(" | ", ToolMatcher.canonical(matchers))).append('\n'));
+        new TreeMap<>(agents).forEach((agent, matchers) -> out.append("agent ").append(agent).append(" -> ")
+                .append(String.join(" | ", ToolMatcher.canonical(matchers))).append('\n'));
+        return out.toString();
+    }
+
+    private static String sha256Hex(String text) {
+        try {
+            return HexFormat.of().formatHex(
+                    MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+    }
+
+    /**
+     * Builds a {@link Policy}. Each argument is checked when given ({@link IllegalArgumentException} naming the bad
+     * value); {@link #build()} checks the whole ({@link IllegalStateException}).
+     */
+    public static final class Builder {
+
+        private final Map<String, List<ToolMatcher>> scopes = new LinkedHashMap<>();
+        private final Map<String, List<ToolMatcher>> agents = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        /**
+         * Grants the tools selected by the matchers to every caller holding the scope.
+         *
+         * @param scope the scope token (RFC 6749 syntax), given once per policy
+         * @param matchers at least one matcher
+         * @return this builder
+         * @throws IllegalArgumentException for a malformed or repeated scope, or no matcher
+         */
+        public Builder scope(String scope, ToolMatcher... matchers) {
+            AgentIdentity.checkScope(scope);
+            put(scopes, "scope", scope, matchers);
+            return this;
+        }
+
+        /**
+         * Grants the tools selected by the matchers to one agent id, whatever its scopes.
+         *
+         * @param agentId the agent id, given once per policy
+         * @param matchers at least one matcher
+         * @return this builder
+         * @throws IllegalArgumentException for a malformed or repeated agent id, or no matcher
+         */
+        public Builder agent(String agentId, ToolMatcher... matchers) {
+            if (agentId == null || !AGENT_ID.matcher(agentId).matches()) {
+                throw new IllegalArgumentException("invalid agent id " + (agentId == null ? "null" : "'" + agentId + "'")
+                        + ": expected 1 to 256 visible ASCII characters without spaces");
+            }
+            put(agents, "agent", agentId, matchers);
+            return this;
+        }
+
+        private static void put(Map<String, List<ToolMatcher>> into, String kind, String key, ToolMatcher[] matchers) {
+            if (matchers == null || matchers.length == 0) {
+                throw new IllegalArgumentException(kind + " '" + key + "' grants no tool: give at least one ToolMatcher");
+            }
+            List<ToolMatcher> list = new ArrayList<>(matchers.length);
+            for (ToolMatcher matcher : matchers) {
+                list.add(Objects.requireNonNull(matcher, () -> kind + " '" + key + "' has a null ToolMatcher"));
+            }
+            if (into.putIfAbsent(key, List.copyOf(list)) != null) {
+                throw new IllegalArgumentException(kind + " '" + key
+                        + "' is granted twice: give all of its matchers in one call");
+            }
+        }
+
+        /**
+         * Builds the immutable policy.
+         *
+         * @return the policy
+         * @throws IllegalStateException if the policy grants nothing (use {@link Policy#denyAll()} for that)
+         */
+        public Policy build() {
+            if (scopes.isEmpty() && agents.isEmpty()) {
+                throw new IllegalStateException(
+                        "the policy grants no tool to anyone; use Policy.denyAll() if that is intended");
+            }
+            return new Policy(scopes, agents);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.mcpguard;
+
+/**
+ * Stable reason codes for the guard's refusals. The {@link #code()} strings are part of the public contract: they
+ * appear in tool results ({@code _meta["io.mcpguard/reason"]}), logs, spans and audit records, and never change
+ * meaning once released.
+ */
+public enum ReasonCode {
+
+    /** No verified identity could be resolved for the caller (or the resolver failed). */
+    UNKNOWN_AGENT("unknown_agent"),
+
+    /** The caller's identity does not grant the tool. Answered exactly like an unknown tool. */
+    OUT_OF_SCOPE("out_of_scope"),
+
+    /** The arguments do not satisfy the tool's input schema. */
+    INVALID_ARGUMENTS("invalid_arguments"),
+
+    /** The tool's handler threw or returned nothing; the cause is logged server-side under an error id. */
+    TOOL_ERROR("tool_error");
+
+    private final String code;
+
+    ReasonCode(String code) {
+        this.code = code;
+    }
+
+    /**
+     * Returns the stable wire form, e.g. {@code out_of_scope}.
+     *
+     * @return the code, lower snake case
+     */
+    public String code() {
+        return code;
+    }
+}

@@ -1,0 +1,218 @@
+package io.mcpguard.internal;
+
+import io.mcpguard.Decision;
+import io.mcpguard.Policy;
+import io.mcpguard.ReasonCode;
+import io.mcpguard.identity.AgentIdentity;
+import io.mcpguard.identity.AgentResolver;
+import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.util.ToolInputValidator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * The guard chain, written once: {@code identity -> scope -> arguments -> handler -> outcome}. The admission steps are
+ * plain synchronous code; {@link #callSync} and {@link #callAsync} are the thin executors for the SDK's two handler
+ * styles. Unstable API.
+ *
+ * <p>Fails closed: a resolver or matcher that throws denies; an unknown agent sees and calls nothing.
+ */
+public final class GuardChain {
+
+    private static final Logger log = LoggerFactory.getLogger(GuardChain.class);
+
+    private final Policy policy;
+    private final AgentResolver resolver;
+    private final JsonSchemaValidator validator;
+    private final Map<String, McpSchema.Tool> guardedTools = new ConcurrentHashMap<>();
+    private final Set<String> warnedUnguarded = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Creates a chain.
+     *
+     * @param policy the immutable policy
+     * @param resolver the identity resolver
+     * @param validator the JSON schema validator for arguments
+     */
+    public GuardChain(Policy policy, AgentResolver resolver, JsonSchemaValidator validator) {
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.resolver = Objects.requireNonNull(resolver, "resolver");
+        this.validator = Objects.requireNonNull(validator, "validator");
+    }
+
+    /**
+     * Records that a tool is served through the guard. Only such tools are ever listed.
+     *
+     * @param tool the tool's definition
+     */
+    public void register(McpSchema.Tool tool) {
+        guardedTools.put(tool.name(), tool);
+    }
+
+    /**
+     * The {@code tools/list} decision: listed only if guarded, the caller is known, and the policy grants it.
+     *
+     * @param context the request's transport context
+     * @param tool the tool
+     * @return whether the caller sees the tool
+     */
+    public boolean isVisible(McpTransportContext context, McpSchema.Tool tool) {
+        if (!guardedTools.containsKey(tool.name())) {
+            if (warnedUnguarded.add(tool.name())) {
+                log.warn("Tool '{}' was registered without mcp-guard: it is hidden from tools/list, but the SDK "
+                        + "still dispatches calls to it unguarded. Register it through McpGuard.install or wrap.",
+                        tool.name());
+            }
+            return false;
+        }
+        AgentIdentity agent = resolve(context);
+        return agent != null && permits(agent, tool);
+    }
+
+    /**
+     * Runs the admission steps for one call.
+     *
+     * @param context the request's transport context
+     * @param tool the tool the SDK dispatched to
+     * @param request the call
+     * @return allow with the verified identity, or the refusal
+     */
+    public Decision admit(McpTransportContext context, McpSchema.Tool tool, CallToolRequest request) {
+        AgentIdentity agent = resolve(context);
+        if (agent == null) {
+            return new Decision.Deny(ReasonCode.UNKNOWN_AGENT, Decision.Step.IDENTITY, Refusals.UNKNOWN_TOOL_MESSAGE);
+        }
+        if (!permits(agent, tool)) {
+            return new Decision.Deny(ReasonCode.OUT_OF_SCOPE, Decision.Step.SCOPE, Refusals.UNKNOWN_TOOL_MESSAGE);
+        }
+        String invalid = validateArguments(tool, request);
+        if (invalid != null) {
+            return new Decision.Deny(ReasonCode.INVALID_ARGUMENTS, Decision.Step.ARGUMENTS, invalid);
+        }
+        return new Decision.Allow(agent);
+    }
+
+    /**
+     * Guards one call to a synchronous handler.
+     *
+     * @param context the transport context
+     * @param tool the tool
+     * @param request the call
+     * @param handler the tool's own handler
+     * @return the handler's result, or a refusal result
+     * @throws io.modelcontextprotocol.spec.McpError the unknown-tool error, for hidden tools and unknown agents
+     */
+    public CallToolResult callSync(McpTransportContext context, McpSchema.Tool tool, CallToolRequest request,
+            Function<CallToolRequest, CallToolResult> handler) {
+        Decision decision = admit(context, tool, request);
+        if (decision instanceof Decision.Deny deny) {
+            return refuse(deny, tool, request);
+        }
+        AgentIdentity agent = ((Decision.Allow) decision).agent();
+        CallToolResult result;
+        try {
+            result = handler.apply(request);
+        } catch (Throwable failure) {
+            return toolFailure(tool, agent, failure);
+        }
+        return result != null ? result : toolFailure(tool, agent, null);
+    }
+
+    /**
+     * Guards one call to an asynchronous handler.
+     *
+     * @param context the transport context
+     * @param tool the tool
+     * @param request the call
+     * @param handler the tool's own handler
+     * @return the handler's result, a refusal result, or the unknown-tool error
+     */
+    public Mono<CallToolResult> callAsync(McpTransportContext context, McpSchema.Tool tool, CallToolRequest request,
+            Function<CallToolRequest, Mono<CallToolResult>> handler) {
+        Decision decision = admit(context, tool, request);
+        if (decision instanceof Decision.Deny deny) {
+            if (Refusals.isHidden(deny)) {
+                logHidden(deny, tool, request);
+                return Mono.error(Refusals.unknownTool(request.name()));
+            }
+            return Mono.just(refuse(deny, tool, request));
+        }
+        AgentIdentity agent = ((Decision.Allow) decision).agent();
+        return Mono.defer(() -> handler.apply(request))
+                .switchIfEmpty(Mono.fromSupplier(() -> toolFailure(tool, agent, null)))
+                .onErrorResume(failure -> Mono.just(toolFailure(tool, agent, failure)));
+    }
+
+    private CallToolResult refuse(Decision.Deny deny, McpSchema.Tool tool, CallToolRequest request) {
+        if (Refusals.isHidden(deny)) {
+            logHidden(deny, tool, request);
+            throw Refusals.unknownTool(request.name());
+        }
+        log.debug("Refused call to '{}': {} at step {}", tool.name(), deny.reason().code(), deny.step().code());
+        return Refusals.result(deny);
+    }
+
+    private static void logHidden(Decision.Deny deny, McpSchema.Tool tool, CallToolRequest request) {
+        log.debug("Refused call to '{}' as unknown tool: {}", tool.name(), deny.reason().code());
+    }
+
+    private AgentIdentity resolve(McpTransportContext context) {
+        try {
+            Optional<AgentIdentity> agent = resolver.resolve(context == null ? McpTransportContext.EMPTY : context);
+            return agent == null ? null : agent.orElse(null);
+        } catch (RuntimeException e) {
+            log.warn("Agent resolver failed; treating the caller as unknown (fail closed)", e);
+            return null;
+        }
+    }
+
+    private boolean permits(AgentIdentity agent, McpSchema.Tool tool) {
+        try {
+            return policy.permits(agent, tool);
+        } catch (RuntimeException e) {
+            log.warn("Policy matcher failed for tool '{}'; denying (fail closed)", tool.name(), e);
+            return false;
+        }
+    }
+
+    private String validateArguments(McpSchema.Tool tool, CallToolRequest request) {
+        try {
+            CallToolResult invalid = ToolInputValidator.validate(tool, request.arguments(), true, validator);
+            if (invalid == null) {
+                return null;
+            }
+            return invalid.content().isEmpty() || !(invalid.content().get(0) instanceof McpSchema.TextContent text)
+                    ? "Tool (" + tool.name() + ") input validation failed"
+                    : text.text();
+        } catch (RuntimeException e) {
+            log.warn("Argument validation failed with an exception for tool '{}'; refusing the call", tool.name(), e);
+            return "Tool (" + tool.name() + ") input validation failed";
+        }
+    }
+
+    private static CallToolResult toolFailure(McpSchema.Tool tool, AgentIdentity agent, Throwable failure) {
+        String errorId = newErrorId();
+        if (failure == null) {
+            log.error("Tool '{}' returned no result for agent '{}' [{}]", tool.name(), agent.agentId(), errorId);
+        } else {
+            log.error("Tool '{}' failed for agent '{}' [{}]", tool.name(), agent.agentId(), errorId, failure);
+        }
+        return Refusals.toolFailure(tool.name(), errorId);
+    }
+
+    private static String newErrorId() {
+        return "E-" + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE).substring(0, 12);
+    }
+}

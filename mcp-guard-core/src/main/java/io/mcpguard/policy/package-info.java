@@ -1,0 +1,2 @@
+/** Scopes, tool matchers and the MCP tool-name rules that policies are checked against. */
+package io.mcpguard.policy;
