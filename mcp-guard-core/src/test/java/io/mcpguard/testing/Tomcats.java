@@ -56,7 +56,6 @@ public final class Tomcats {
         connector.setPort(0);
         connector.setProperty("address", "127.0.0.1");
         tomcat.setConnector(connector);
-        tomcat.getService().addConnector(connector);
         Context context = tomcat.addContext("", base.getAbsolutePath());
         var wrapper = Tomcat.addServlet(context, "mcp", servlet);
         wrapper.setAsyncSupported(true);

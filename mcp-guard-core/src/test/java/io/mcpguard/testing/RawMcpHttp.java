@@ -1,0 +1,85 @@
+package io.mcpguard.testing;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.stream.Collectors;
+
+/**
+ * A minimal raw Streamable HTTP client, for assertions on the exact bytes a server sends. It speaks JSON-RPC by hand:
+ * initialize, the initialized notification, then requests.
+ */
+public final class RawMcpHttp {
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String url;
+    private final String authorization;
+    private String sessionId;
+
+    /**
+     * Creates a client.
+     *
+     * @param url the MCP endpoint
+     * @param authorization the {@code Authorization} header value, or {@code null} for none
+     */
+    public RawMcpHttp(String url, String authorization) {
+        this.url = url;
+        this.authorization = authorization;
+    }
+
+    /**
+     * Posts one JSON-RPC message.
+     *
+     * @param json the message
+     * @return the response
+     * @throws Exception on I/O failure
+     */
+    public HttpResponse<String> post(String json) throws Exception {
+        var request = HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        if (sessionId != null) {
+            request.header("Mcp-Session-Id", sessionId);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Runs the initialize handshake.
+     *
+     * @return the initialize response
+     * @throws Exception on I/O failure
+     */
+    public HttpResponse<String> initialize() throws Exception {
+        var response = post("""
+                {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",\
+                "capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
+        sessionId = response.headers().firstValue("Mcp-Session-Id").orElse(null);
+        if (response.statusCode() == 200) {
+            post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+        }
+        return response;
+    }
+
+    /**
+     * Returns the JSON-RPC message of a response: the body itself for JSON, the {@code data:} lines for SSE.
+     *
+     * @param response the response
+     * @return the message bytes as text
+     */
+    public static String message(HttpResponse<String> response) {
+        String body = response.body();
+        if (response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream")) {
+            return body.lines().filter(line -> line.startsWith("data:"))
+                    .map(line -> line.substring(5).strip()).collect(Collectors.joining("\n"));
+        }
+        return body;
+    }
+}
