@@ -1,0 +1,230 @@
+package io.mcpguard.examples;
+
+import io.mcpguard.examples.orders.OrderStore;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.client.transport.ServerParameters;
+import io.modelcontextprotocol.client.transport.StdioClientTransport;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.spec.McpError;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The demo: starts the guarded order server, lets three agents with different scopes loose on it, and prints what
+ * each one sees and what is refused. Run it with {@code mvn -B -q -pl mcp-guard-examples -am -DskipTests package exec:exec}.
+ */
+public final class Demo {
+
+    /** Where the demo server's log goes. */
+    static final Path SERVER_LOG = Path.of("target", "mcp-guard-demo-server.log").toAbsolutePath();
+
+    private static final java.util.logging.Logger TOMCAT_LOG = java.util.logging.Logger.getLogger("org.apache");
+
+    private final PrintStream out;
+    private final List<String> errorIds = new ArrayList<>();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    Demo(PrintStream out) {
+        this.out = out;
+    }
+
+    /**
+     * Runs the demo and prints its transcript.
+     *
+     * @param args ignored
+     * @throws Exception if the demo cannot run
+     */
+    public static void main(String[] args) throws Exception {
+        // The server's own log goes to a file, so the transcript stays readable; the demo quotes from it.
+        System.setProperty("org.slf4j.simpleLogger.logFile", SERVER_LOG.toString());
+        // Tomcat logs through java.util.logging; its start-up chatter is not part of the story.
+        TOMCAT_LOG.setLevel(java.util.logging.Level.SEVERE);
+        int status = 0;
+        try {
+            new Demo(System.out).run();
+        } catch (Exception e) {
+            System.err.println("The demo failed: " + e);
+            status = 1;
+        }
+        System.exit(status);
+    }
+
+    void run() throws Exception {
+        try (OrderServer server = OrderServer.startHttp(0, OrderStore.seeded())) {
+            out.println("mcp-guard demo: a guarded order server on " + server.url());
+            out.println("policy sha256 " + OrderServer.POLICY.fingerprint());
+            out.println(indent(OrderServer.POLICY.canonicalForm()));
+
+            section("1. Discovery: each agent sees only what its scopes grant (tools/list)");
+            Map<String, McpSyncClient> clients = new java.util.LinkedHashMap<>();
+            for (String agent : OrderServer.AGENTS.keySet().stream().sorted().toList()) {
+                McpSyncClient client = connect(server.url(), OrderServer.DEMO_KEYS.get(agent));
+                clients.put(agent, client);
+                out.printf("  %-14s scopes %-28s sees %s%n", agent,
+                        String.join(" ", OrderServer.AGENTS.get(agent).scopes().stream().sorted().toList()),
+                        toolNames(client));
+            }
+
+            section("2. Calls: granted tools run; hidden tools look exactly like tools that do not exist");
+            McpSyncClient support = clients.get("support-bot");
+            McpSyncClient billing = clients.get("billing-agent");
+            McpSyncClient ops = clients.get("ops-admin");
+            call("support-bot", support, "get_order", Map.of("orderId", "o-1001"));
+            call("support-bot", support, "update_order_note", Map.of("orderId", "o-1001", "note", "customer called"));
+            call("billing-agent", billing, "issue_refund", Map.of("orderId", "o-1002", "amount", 25));
+            call("support-bot", support, "issue_refund", Map.of("orderId", "o-1002", "amount", 25));
+            call("support-bot", support, "transfer_funds", Map.of("orderId", "o-1002", "amount", 25));
+            call("billing-agent", billing, "delete_customer", Map.of("customerId", "c-42"));
+            call("ops-admin", ops, "delete_customer", Map.of("customerId", "c-17"));
+
+            section("3. Bad input and failing tools: clear errors, no internals, the session survives");
+            call("support-bot", support, "update_order_note", Map.of("orderId", 42, "note", "x"));
+            call("support-bot", support, "list_orders", Map.of("status", "archived"));
+            call("support-bot", support, "list_orders", Map.of());
+
+            section("4. Identity comes from credentials only");
+            out.println("  no Authorization header   -> HTTP " + rawInitialize(server.url(), null));
+            out.println("  unknown key               -> HTTP " + rawInitialize(server.url(), "Bearer not-a-real-key-0000000"));
+            McpSyncClient liar = McpClient.sync(transport(server.url(), OrderServer.DEMO_KEYS.get("support-bot")))
+                    .clientInfo(new McpSchema.Implementation("ops-admin", "1.0")).build();
+            closeables.add(liar::close);
+            liar.initialize();
+            out.println("  support-bot's key, clientInfo claiming \"ops-admin\" -> sees " + toolNames(liar));
+            McpSyncClient fresh = connect(server.url(), OrderServer.DEMO_KEYS.get("support-bot"));
+            out.println("  support-bot in a brand-new session                -> sees " + toolNames(fresh));
+
+            section("5. stdio: one client per process, identity from the process's configuration");
+            stdio("billing-agent");
+            closeClients();
+        } finally {
+            closeClients();
+        }
+        section("6. What the operator sees: the server log (" + SERVER_LOG + ")");
+        List<String> log = java.nio.file.Files.exists(SERVER_LOG) ? java.nio.file.Files.readAllLines(SERVER_LOG)
+                : List.of();
+        for (String errorId : errorIds) {
+            for (int i = 0; i < log.size(); i++) {
+                if (log.get(i).contains(errorId)) {
+                    out.println("  " + log.get(i));
+                    if (i + 1 < log.size()) {
+                        out.println("  " + log.get(i + 1));
+                    }
+                }
+            }
+        }
+        out.println();
+        out.println("Done.");
+    }
+
+    private void closeClients() {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                // closing demo clients is best effort
+            }
+        }
+        closeables.clear();
+    }
+
+    private void stdio(String agent) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        var params = ServerParameters.builder(java)
+                .args("-cp", System.getProperty("java.class.path"),
+                        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                        OrderServer.class.getName(), "--stdio", "--agent", agent)
+                .build();
+        McpSyncClient client = McpClient.sync(new StdioClientTransport(params, McpJsonDefaults.getMapper()))
+                .requestTimeout(Duration.ofSeconds(30)).initializationTimeout(Duration.ofSeconds(30)).build();
+        closeables.add(client::close);
+        client.initialize();
+        out.println("  subprocess OrderServer --stdio --agent " + agent + " -> sees " + toolNames(client));
+        call(agent + " (stdio)", client, "issue_refund", Map.of("orderId", "o-1003", "amount", 5));
+        call(agent + " (stdio)", client, "delete_customer", Map.of("customerId", "c-42"));
+    }
+
+    private McpSyncClient connect(String url, String key) {
+        McpSyncClient client = McpClient.sync(transport(url, key)).requestTimeout(Duration.ofSeconds(30)).build();
+        closeables.add(client::close);
+        client.initialize();
+        return client;
+    }
+
+    private static HttpClientStreamableHttpTransport transport(String url, String key) {
+        URI uri = URI.create(url);
+        return HttpClientStreamableHttpTransport.builder(uri.getScheme() + "://" + uri.getAuthority())
+                .endpoint(uri.getPath())
+                .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + key))
+                .build();
+    }
+
+    private void call(String agent, McpSyncClient client, String tool, Map<String, Object> args) {
+        String outcome;
+        try {
+            McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest(tool, args));
+            String text = result.content().stream()
+                    .map(c -> c instanceof McpSchema.TextContent t ? t.text() : c.type())
+                    .collect(Collectors.joining(" "));
+            if (Boolean.TRUE.equals(result.isError())) {
+                Object reason = result.meta() == null ? null : result.meta().get("io.mcpguard/reason");
+                Object errorId = result.meta() == null ? null : result.meta().get("io.mcpguard/errorId");
+                if (errorId != null) {
+                    errorIds.add(errorId.toString());
+                }
+                outcome = "isError" + (reason == null ? "" : " [" + reason + "]") + ": " + text;
+            } else {
+                outcome = "ok: " + text;
+            }
+        } catch (McpError e) {
+            var error = e.getJsonRpcError();
+            outcome = "JSON-RPC error " + error.code() + " \"" + error.message() + "\" (" + error.data() + ")";
+        }
+        out.printf("  %-22s %-18s %-44s -> %s%n", agent, tool, json(args), outcome);
+    }
+
+    private static String json(Map<String, Object> args) {
+        try {
+            return McpJsonDefaults.getMapper().writeValueAsString(new java.util.TreeMap<>(args));
+        } catch (java.io.IOException e) {
+            return args.toString();
+        }
+    }
+
+    private static int rawInitialize(String url, String authorization) throws Exception {
+        var request = HttpRequest.newBuilder(URI.create(url))
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+                        + "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+                        + "\"clientInfo\":{\"name\":\"curl\",\"version\":\"1\"}}}"));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    private static String toolNames(McpSyncClient client) {
+        return client.listTools().tools().stream().map(McpSchema.Tool::name).sorted().toList().toString();
+    }
+
+    private void section(String title) {
+        out.println();
+        out.println(title);
+    }
+
+    private static String indent(String text) {
+        return text.lines().map(line -> "  " + line).collect(Collectors.joining("\n"));
+    }
+}

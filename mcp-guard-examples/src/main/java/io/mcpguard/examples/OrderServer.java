@@ -1,0 +1,145 @@
+package io.mcpguard.examples;
+
+import io.mcpguard.McpGuard;
+import io.mcpguard.Policy;
+import io.mcpguard.identity.AgentIdentity;
+import io.mcpguard.identity.AgentResolver;
+import io.mcpguard.identity.ApiKeyAuthenticator;
+import io.mcpguard.policy.ToolMatcher;
+import io.mcpguard.examples.orders.OrderStore;
+import io.mcpguard.examples.orders.OrderTools;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
+import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The guarded order server, over Streamable HTTP or stdio.
+ *
+ * <pre>
+ * OrderServer --http 8080              # agents authenticate with API keys (Authorization: Bearer ...)
+ * OrderServer --stdio --agent support-bot   # one client per process; its identity is this process's configuration
+ * </pre>
+ */
+public final class OrderServer implements AutoCloseable {
+
+    /** The policy: what each scope and agent may use. Immutable; built once. */
+    public static final Policy POLICY = Policy.builder()
+            .scope("orders:read", ToolMatcher.readOnly())
+            .scope("orders:write", ToolMatcher.names("update_order_note"))
+            .scope("refunds", ToolMatcher.names("issue_refund"))
+            .agent("ops-admin", ToolMatcher.all())
+            .build();
+
+    /** The demo's agents, by id. */
+    public static final Map<String, AgentIdentity> AGENTS = agents();
+
+    /** Demo API keys, by agent id. Demo only: a real deployment keeps only their hashes (hashedKey). */
+    public static final Map<String, String> DEMO_KEYS = Map.of(
+            "support-bot", "demo-support-7Qm2xL9vR4tK8wZ1",
+            "billing-agent", "demo-billing-3Hn6yP0sD5jF2cV7",
+            "ops-admin", "demo-opsadmin-8Bt4uE1kN6gS9aX3");
+
+    private final EmbeddedHttp http;
+    private final McpSyncServer server;
+
+    private OrderServer(EmbeddedHttp http, McpSyncServer server) {
+        this.http = http;
+        this.server = server;
+    }
+
+    private static Map<String, AgentIdentity> agents() {
+        Map<String, AgentIdentity> agents = new LinkedHashMap<>();
+        agents.put("support-bot", AgentIdentity.builder("support-bot").scopes("orders:read", "orders:write").build());
+        agents.put("billing-agent", AgentIdentity.builder("billing-agent").scopes("orders:read", "refunds").build());
+        agents.put("ops-admin", AgentIdentity.builder("ops-admin").scopes("orders:read").build());
+        return Map.copyOf(agents);
+    }
+
+    /**
+     * Returns the API key table of the demo agents.
+     *
+     * @return the authenticator
+     */
+    public static ApiKeyAuthenticator demoKeys() {
+        var keys = ApiKeyAuthenticator.builder();
+        DEMO_KEYS.forEach((agent, key) -> keys.key("key-" + agent, key, AGENTS.get(agent)));
+        return keys.build();
+    }
+
+    /**
+     * Starts the guarded server over Streamable HTTP at {@code /mcp} on loopback.
+     *
+     * @param port the port, or 0 for a free one
+     * @param store the data the tools act on
+     * @return the running server
+     * @throws Exception if it cannot start
+     */
+    public static OrderServer startHttp(int port, OrderStore store) throws Exception {
+        ApiKeyAuthenticator keys = demoKeys();
+        var transport = HttpServletStreamableServerTransportProvider.builder()
+                .mcpEndpoint("/mcp")
+                .httpHeaderValidator(keys.headerValidator())   // no or unknown key: 401 before MCP runs
+                .contextExtractor(keys.contextExtractor())     // the verified identity, never the key
+                .build();
+        McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(keys.resolver()).build();
+        McpSyncServer server = guard.install(McpServer.sync(transport)
+                .serverInfo("orders", "1.0.0")
+                .immediateExecution(true), OrderTools.all(store)).build();
+        return new OrderServer(EmbeddedHttp.start(transport, "/mcp", port), server);
+    }
+
+    /**
+     * Returns the URL of the MCP endpoint.
+     *
+     * @return e.g. {@code http://localhost:8080/mcp}
+     */
+    public String url() {
+        return "http://localhost:" + http.port() + "/mcp";
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.close();
+        http.close();
+    }
+
+    /**
+     * Runs the server.
+     *
+     * @param args {@code --http [port]} or {@code --stdio --agent <id>}
+     * @throws Exception if it cannot start
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length >= 1 && args[0].equals("--stdio")) {
+            String agentId = args.length == 3 && args[1].equals("--agent") ? args[2] : null;
+            AgentIdentity agent = agentId == null ? null : AGENTS.get(agentId);
+            if (agent == null) {
+                System.err.println("usage: OrderServer --stdio --agent <" + String.join("|", AGENTS.keySet()) + ">");
+                System.exit(2);
+            }
+            runStdio(agent);
+            return;
+        }
+        int port = args.length == 2 && args[0].equals("--http") ? Integer.parseInt(args[1]) : 8080;
+        try (OrderServer server = startHttp(port, OrderStore.seeded())) {
+            System.out.println("Guarded order server on " + server.url() + " (policy sha256 " + POLICY.fingerprint()
+                    + "). Demo keys: " + DEMO_KEYS + ". Ctrl-C stops it.");
+            new CountDownLatch(1).await();
+        }
+    }
+
+    private static void runStdio(AgentIdentity agent) throws InterruptedException {
+        // stdio carries no credentials: one process serves one client, whose identity is this process's config.
+        McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(AgentResolver.fixed(agent)).build();
+        var transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper());
+        McpSyncServer server = guard.install(McpServer.sync(transport).serverInfo("orders", "1.0.0"),
+                OrderTools.all(OrderStore.seeded())).build();
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+        new CountDownLatch(1).await();
+    }
+}

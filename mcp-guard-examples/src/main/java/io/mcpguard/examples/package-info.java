@@ -1,0 +1,2 @@
+/** Runnable guarded MCP servers and the demo that drives them. */
+package io.mcpguard.examples;
