@@ -1,0 +1,37 @@
+package io.mcpguard.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The README's "run the demo" command runs this program; its transcript must keep telling the true story. */
+class DemoTest {
+
+    @Test
+    void demoTranscriptShowsScopedDiscoveryRefusalsAndAuthentication() throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        new Demo(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run();
+        String transcript = bytes.toString(StandardCharsets.UTF_8);
+
+        assertThat(transcript)
+                .contains("support-bot    scopes orders:read orders:write     sees [get_order, list_orders, update_order_note]")
+                .contains("billing-agent  scopes orders:read refunds          sees [get_order, issue_refund, list_orders]")
+                .containsPattern("billing-agent +issue_refund .* -> ok: Refunded 25 EUR on o-1002")
+                .containsPattern("support-bot +issue_refund .* -> JSON-RPC error -32602 \"Unknown tool: invalid_tool_name\"")
+                .containsPattern("support-bot +transfer_funds .* -> JSON-RPC error -32602 \"Unknown tool: invalid_tool_name\"")
+                .containsPattern("update_order_note .* -> isError \\[invalid_arguments\\]")
+                .containsPattern("list_orders +\\{\"status\":\"archived\"\\} +-> isError \\[tool_error\\]: Tool 'list_orders' "
+                        + "failed\\. The server logged the cause under reference E-[0-9a-f]{12}\\.")
+                .contains("no Authorization header   -> HTTP 401", "unknown key               -> HTTP 401")
+                .contains("clientInfo claiming \"ops-admin\" -> sees [get_order, list_orders, update_order_note]")
+                .contains("subprocess OrderServer --stdio --agent billing-agent -> sees [get_order, issue_refund, list_orders]")
+                .containsPattern("billing-agent \\(stdio\\) +delete_customer .* -> JSON-RPC error -32602");
+        // The agent never sees the back end's details; they stay in the transcript only where the demo quotes the
+        // server's own log.
+        String agentFacing = transcript.substring(0, transcript.indexOf("6. What the operator sees"));
+        assertThat(agentFacing).doesNotContain("archive-db.internal", "svc_orders", "ArchiveUnavailableException");
+    }
+}
