@@ -1,6 +1,7 @@
 package io.mcpguard;
 
 import io.mcpguard.identity.AgentIdentity;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -18,6 +19,12 @@ public sealed interface Decision permits Decision.Allow, Decision.Deny {
         SCOPE("scope"),
         /** Validating the arguments against the tool's input schema. */
         ARGUMENTS("arguments"),
+        /** Rate quotas. */
+        QUOTA("quota"),
+        /** Concurrency limits. */
+        CONCURRENCY("concurrency"),
+        /** The tool's circuit breaker. */
+        BREAKER("breaker"),
         /** Running the tool's own handler. */
         HANDLER("handler");
 
@@ -72,8 +79,9 @@ public sealed interface Decision permits Decision.Allow, Decision.Deny {
      * @param reason the stable reason code
      * @param step the step that refused
      * @param message a message safe to show the agent: it never contains internals
+     * @param retryAfter when a retry could pass, or {@code null} when there is no such hint
      */
-    record Deny(ReasonCode reason, Step step, String message) implements Decision {
+    record Deny(ReasonCode reason, Step step, String message, Duration retryAfter) implements Decision {
 
         /**
          * Creates a deny decision.
@@ -81,11 +89,23 @@ public sealed interface Decision permits Decision.Allow, Decision.Deny {
          * @param reason the stable reason code, never {@code null}
          * @param step the step that refused, never {@code null}
          * @param message a message safe to show the agent, never {@code null}
+         * @param retryAfter the retry hint, or {@code null}
          */
         public Deny {
             Objects.requireNonNull(reason, "reason");
             Objects.requireNonNull(step, "step");
             Objects.requireNonNull(message, "message");
+        }
+
+        /**
+         * Creates a deny decision without a retry hint.
+         *
+         * @param reason the stable reason code
+         * @param step the step that refused
+         * @param message a message safe to show the agent
+         */
+        public Deny(ReasonCode reason, Step step, String message) {
+            this(reason, step, message, null);
         }
 
         @Override

@@ -1,7 +1,9 @@
 package io.mcpguard;
 
 import io.mcpguard.identity.AgentResolver;
+import io.mcpguard.internal.Clocks;
 import io.mcpguard.internal.GuardChain;
+import io.mcpguard.internal.Limits;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.server.McpAsyncListFilter;
@@ -10,6 +12,9 @@ import io.modelcontextprotocol.server.McpServerFeatures;
 import io.modelcontextprotocol.server.McpStatelessServerFeatures;
 import io.modelcontextprotocol.server.McpSyncListFilter;
 import io.modelcontextprotocol.spec.McpSchema;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import reactor.core.publisher.Mono;
@@ -31,14 +36,19 @@ import reactor.core.publisher.Mono;
  * <p>Both halves are always on: the list filter alone would be cosmetic (the SDK still dispatches hidden tools), so
  * each wrapped handler checks the same decision again at call time. A guard is immutable and thread-safe.
  */
-public final class McpGuard {
+public final class McpGuard implements AutoCloseable {
+
+    /** How often idle quota and concurrency state is dropped, unless set otherwise. */
+    public static final Duration DEFAULT_STATE_SWEEP_INTERVAL = Duration.ofMinutes(1);
 
     private final Policy policy;
+    private final Limits limits;
     private final GuardChain chain;
 
     private McpGuard(Builder builder) {
         this.policy = builder.policy;
-        this.chain = new GuardChain(builder.policy, builder.agentResolver, builder.jsonSchemaValidator);
+        this.limits = new Limits(builder.policy, builder.clock, builder.listeners, builder.stateSweepInterval);
+        this.chain = new GuardChain(builder.policy, builder.agentResolver, builder.jsonSchemaValidator, limits);
     }
 
     /**
@@ -57,6 +67,25 @@ public final class McpGuard {
      */
     public Policy policy() {
         return policy;
+    }
+
+    /**
+     * Returns the runtime state of the policy's limits: quota buckets, concurrency counters, circuit breakers.
+     * Unstable API, for tests, metrics and operations.
+     *
+     * @return the limits
+     */
+    public Limits limits() {
+        return limits;
+    }
+
+    /**
+     * Stops the guard's background threads (the idle-state sweeper and the executor of timed tool calls). Calls
+     * still being served finish; timed calls started afterwards are refused as tool errors.
+     */
+    @Override
+    public void close() {
+        limits.close();
     }
 
     // ---- install: one call per SDK server builder shape ----
@@ -134,9 +163,9 @@ public final class McpGuard {
      * @return the guarded tool
      */
     public McpServerFeatures.SyncToolSpecification wrap(McpServerFeatures.SyncToolSpecification spec) {
-        McpSchema.Tool tool = register(spec.tool());
+        GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
-        return new McpServerFeatures.SyncToolSpecification(tool, (exchange, request) -> chain.callSync(
+        return new McpServerFeatures.SyncToolSpecification(tool.tool(), (exchange, request) -> chain.callSync(
                 exchange.transportContext(), tool, request, req -> handler.apply(exchange, req)));
     }
 
@@ -147,9 +176,9 @@ public final class McpGuard {
      * @return the guarded tool
      */
     public McpServerFeatures.AsyncToolSpecification wrap(McpServerFeatures.AsyncToolSpecification spec) {
-        McpSchema.Tool tool = register(spec.tool());
+        GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
-        return new McpServerFeatures.AsyncToolSpecification(tool, (exchange, request) -> chain.callAsync(
+        return new McpServerFeatures.AsyncToolSpecification(tool.tool(), (exchange, request) -> chain.callAsync(
                 exchange.transportContext(), tool, request, req -> handler.apply(exchange, req)));
     }
 
@@ -161,9 +190,9 @@ public final class McpGuard {
      * @return the guarded tool
      */
     public McpStatelessServerFeatures.SyncToolSpecification wrap(McpStatelessServerFeatures.SyncToolSpecification spec) {
-        McpSchema.Tool tool = register(spec.tool());
+        GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
-        return new McpStatelessServerFeatures.SyncToolSpecification(tool,
+        return new McpStatelessServerFeatures.SyncToolSpecification(tool.tool(),
                 (context, request) -> chain.callSync(context, tool, request, req -> handler.apply(context, req)));
     }
 
@@ -176,9 +205,9 @@ public final class McpGuard {
      */
     public McpStatelessServerFeatures.AsyncToolSpecification wrap(
             McpStatelessServerFeatures.AsyncToolSpecification spec) {
-        McpSchema.Tool tool = register(spec.tool());
+        GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
-        return new McpStatelessServerFeatures.AsyncToolSpecification(tool,
+        return new McpStatelessServerFeatures.AsyncToolSpecification(tool.tool(),
                 (context, request) -> chain.callAsync(context, tool, request, req -> handler.apply(context, req)));
     }
 
@@ -203,10 +232,8 @@ public final class McpGuard {
         return (context, tool) -> Mono.just(chain.isVisible(context, tool));
     }
 
-    private McpSchema.Tool register(McpSchema.Tool tool) {
-        Objects.requireNonNull(tool, "tool");
-        chain.register(tool);
-        return tool;
+    private GuardChain.GuardedTool register(McpSchema.Tool tool) {
+        return chain.register(Objects.requireNonNull(tool, "tool"));
     }
 
     /** Builds an {@link McpGuard}. */
@@ -215,8 +242,52 @@ public final class McpGuard {
         private Policy policy;
         private AgentResolver agentResolver = AgentResolver.fromContext();
         private JsonSchemaValidator jsonSchemaValidator;
+        private Clock clock = Clocks.monotonic();
+        private final List<GuardEventListener> listeners = new ArrayList<>();
+        private Duration stateSweepInterval = DEFAULT_STATE_SWEEP_INTERVAL;
 
         private Builder() {
+        }
+
+        /**
+         * Sets the clock for quotas and circuit breakers. Default: a monotonic clock (wall time at start plus
+         * {@link System#nanoTime()}), so that a wall-clock step neither refills nor drains a quota. Tests inject a
+         * clock they control.
+         *
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Adds a listener for limit events (quota, concurrency and breaker refusals, breaker state changes,
+         * timeouts).
+         *
+         * @param listener the listener
+         * @return this builder
+         */
+        public Builder eventListener(GuardEventListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Sets how often a background thread drops the state of idle agents (full quota buckets, counters with
+         * nothing in flight). Default {@link McpGuard#DEFAULT_STATE_SWEEP_INTERVAL}; {@code null} turns the
+         * background sweep off (then call {@code limits().sweep()} yourself).
+         *
+         * @param interval the interval, at least 1 ms, or {@code null}
+         * @return this builder
+         */
+        public Builder stateSweepInterval(Duration interval) {
+            if (interval != null && interval.compareTo(Duration.ofMillis(1)) < 0) {
+                throw new IllegalArgumentException("stateSweepInterval must be at least 1 ms, got " + interval);
+            }
+            this.stateSweepInterval = interval;
+            return this;
         }
 
         /**

@@ -1,11 +1,16 @@
 package io.mcpguard;
 
+import io.mcpguard.breaker.BreakerRule;
+import io.mcpguard.breaker.TimeoutRule;
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.policy.ToolMatcher;
+import io.mcpguard.quota.ConcurrencyRule;
+import io.mcpguard.quota.QuotaRule;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -25,11 +30,19 @@ import java.util.regex.Pattern;
  * <p>There is no API to change a policy, or a guard's policy, after it is built: a new policy means a new guard. The
  * defence cannot be altered by anything that arrives at run time.
  *
+ * <p>The policy also holds the limits that keep runaway agents in check: rate quotas, concurrency limits, per-tool
+ * call timeouts and circuit breakers. They apply only to calls the scopes already allow.
+ *
  * <pre>{@code
  * Policy policy = Policy.builder()
  *     .scope("orders:read", ToolMatcher.names("get_order", "list_orders"))
  *     .scope("refunds", ToolMatcher.glob("refund_*"))
  *     .agent("ops-admin", ToolMatcher.all())
+ *     .quota(QuotaRule.perAgentAndTool(60, Duration.ofMinutes(1)))
+ *     .quota(QuotaRule.perAgentAndTool(5, Duration.ofMinutes(1)).forTools(ToolMatcher.glob("refund_*")))
+ *     .concurrency(ConcurrencyRule.perAgent(4))
+ *     .timeout(Duration.ofSeconds(10), ToolMatcher.all())
+ *     .circuitBreaker(BreakerRule.forTools(ToolMatcher.all()))
  *     .build();
  * }</pre>
  */
@@ -42,13 +55,21 @@ public final class Policy {
 
     private final Map<String, List<ToolMatcher>> scopes;
     private final Map<String, List<ToolMatcher>> agents;
+    private final List<QuotaRule> quotas;
+    private final List<ConcurrencyRule> concurrency;
+    private final List<TimeoutRule> timeouts;
+    private final List<BreakerRule> breakers;
     private final String canonicalForm;
     private final String fingerprint;
 
-    private Policy(Map<String, List<ToolMatcher>> scopes, Map<String, List<ToolMatcher>> agents) {
-        this.scopes = Map.copyOf(scopes);
-        this.agents = Map.copyOf(agents);
-        this.canonicalForm = canonicalize(scopes, agents);
+    private Policy(Builder b) {
+        this.scopes = Map.copyOf(b.scopes);
+        this.agents = Map.copyOf(b.agents);
+        this.quotas = List.copyOf(b.quotas);
+        this.concurrency = List.copyOf(b.concurrency);
+        this.timeouts = List.copyOf(b.timeouts);
+        this.breakers = List.copyOf(b.breakers);
+        this.canonicalForm = canonicalize();
         this.fingerprint = sha256Hex(canonicalForm);
     }
 
@@ -67,7 +88,7 @@ public final class Policy {
      * @return the deny-all policy
      */
     public static Policy denyAll() {
-        return new Policy(Map.of(), Map.of());
+        return new Policy(new Builder());
     }
 
     /**
@@ -120,6 +141,51 @@ public final class Policy {
     }
 
     /**
+     * Returns the rate quotas, in declaration order. Every rule that selects a tool applies to it.
+     *
+     * @return an unmodifiable list
+     */
+    public List<QuotaRule> quotas() {
+        return quotas;
+    }
+
+    /**
+     * Returns the concurrency limits, in declaration order. Every rule that selects a tool applies to it.
+     *
+     * @return an unmodifiable list
+     */
+    public List<ConcurrencyRule> concurrency() {
+        return concurrency;
+    }
+
+    /**
+     * Returns the call timeouts, in declaration order. The first rule that selects a tool applies to it.
+     *
+     * @return an unmodifiable list
+     */
+    public List<TimeoutRule> timeouts() {
+        return timeouts;
+    }
+
+    /**
+     * Returns the circuit breaker rules, in declaration order. The first rule that selects a tool applies to it.
+     *
+     * @return an unmodifiable list
+     */
+    public List<BreakerRule> circuitBreakers() {
+        return breakers;
+    }
+
+    /**
+     * Returns whether the policy sets any quota, concurrency limit, timeout or breaker.
+     *
+     * @return {@code true} if any limit is configured
+     */
+    public boolean hasLimits() {
+        return !(quotas.isEmpty() && concurrency.isEmpty() && timeouts.isEmpty() && breakers.isEmpty());
+    }
+
+    /**
      * Returns the canonical text of the policy: sorted, one grant a line, prefixed with
      * {@link #CANONICAL_FORM_VERSION}. Predicates enter by their description.
      *
@@ -144,12 +210,22 @@ public final class Policy {
         return "Policy[" + scopes.size() + " scopes, " + agents.size() + " agents, sha256=" + fingerprint + "]";
     }
 
-    private static String canonicalize(Map<String, List<ToolMatcher>> scopes, Map<String, List<ToolMatcher>> agents) {
+    private String canonicalize() {
         StringBuilder out = new StringBuilder(CANONICAL_FORM_VERSION).append('\n');
         new TreeMap<>(scopes).forEach((scope, matchers) -> out.append("scope ").append(scope).append(" -> ")
                 .append(String.join(" | ", ToolMatcher.canonical(matchers))).append('\n'));
         new TreeMap<>(agents).forEach((agent, matchers) -> out.append("agent ").append(agent).append(" -> ")
                 .append(String.join(" | ", ToolMatcher.canonical(matchers))).append('\n'));
+        // Limits: every quota and concurrency rule applies, so their order does not matter (sorted); the first
+        // matching timeout and breaker rule wins, so their order does (kept, numbered).
+        quotas.stream().map(QuotaRule::canonical).sorted().forEach(line -> out.append(line).append('\n'));
+        concurrency.stream().map(ConcurrencyRule::canonical).sorted().forEach(line -> out.append(line).append('\n'));
+        for (int i = 0; i < timeouts.size(); i++) {
+            out.append(i + 1).append(". ").append(timeouts.get(i).canonical()).append('\n');
+        }
+        for (int i = 0; i < breakers.size(); i++) {
+            out.append(i + 1).append(". ").append(breakers.get(i).canonical()).append('\n');
+        }
         return out.toString();
     }
 
@@ -170,8 +246,58 @@ public final class Policy {
 
         private final Map<String, List<ToolMatcher>> scopes = new LinkedHashMap<>();
         private final Map<String, List<ToolMatcher>> agents = new LinkedHashMap<>();
+        private final List<QuotaRule> quotas = new ArrayList<>();
+        private final List<ConcurrencyRule> concurrency = new ArrayList<>();
+        private final List<TimeoutRule> timeouts = new ArrayList<>();
+        private final List<BreakerRule> breakers = new ArrayList<>();
 
         private Builder() {
+        }
+
+        /**
+         * Adds a rate quota. Every quota that selects a tool applies; a call must pass all of them. Calls are counted
+         * only once identity, scope and arguments allowed them.
+         *
+         * @param rule the rule
+         * @return this builder
+         */
+        public Builder quota(QuotaRule rule) {
+            quotas.add(Objects.requireNonNull(rule, "rule"));
+            return this;
+        }
+
+        /**
+         * Adds a concurrency limit. Every rule that selects a tool applies.
+         *
+         * @param rule the rule
+         * @return this builder
+         */
+        public Builder concurrency(ConcurrencyRule rule) {
+            concurrency.add(Objects.requireNonNull(rule, "rule"));
+            return this;
+        }
+
+        /**
+         * Adds a call timeout for the selected tools. The first declared timeout that selects a tool applies.
+         *
+         * @param timeout the longest a call may run, 1 ms to 1 day
+         * @param tools the tools
+         * @return this builder
+         */
+        public Builder timeout(Duration timeout, ToolMatcher tools) {
+            timeouts.add(new TimeoutRule(timeout, tools));
+            return this;
+        }
+
+        /**
+         * Adds a circuit breaker rule. The first declared rule that selects a tool gives that tool its breaker.
+         *
+         * @param rule the rule
+         * @return this builder
+         */
+        public Builder circuitBreaker(BreakerRule rule) {
+            breakers.add(Objects.requireNonNull(rule, "rule"));
+            return this;
         }
 
         /**
@@ -230,7 +356,7 @@ public final class Policy {
                 throw new IllegalStateException(
                         "the policy grants no tool to anyone; use Policy.denyAll() if that is intended");
             }
-            return new Policy(scopes, agents);
+            return new Policy(this);
         }
     }
 }

@@ -16,6 +16,18 @@ public enum ReasonCode {
     /** The arguments do not satisfy the tool's input schema. */
     INVALID_ARGUMENTS("invalid_arguments"),
 
+    /** A rate quota is used up; {@code _meta["io.mcpguard/retryAfterMs"]} says when a call would pass again. */
+    QUOTA_EXCEEDED("quota_exceeded"),
+
+    /** Too many calls are in flight for this agent or tool. */
+    CONCURRENCY_LIMITED("concurrency_limited"),
+
+    /** The tool's circuit breaker is open after repeated failures. */
+    CIRCUIT_OPEN("circuit_open"),
+
+    /** The call ran past the tool's timeout and was cancelled. */
+    TIMEOUT("timeout"),
+
     /** The tool's handler threw or returned nothing; the cause is logged server-side under an error id. */
     TOOL_ERROR("tool_error");
 

@@ -11,12 +11,18 @@ import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.modelcontextprotocol.util.ToolInputValidator;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +42,7 @@ public final class GuardChain {
     private final Policy policy;
     private final AgentResolver resolver;
     private final JsonSchemaValidator validator;
+    private final Limits limits;
     private final Map<String, McpSchema.Tool> guardedTools = new ConcurrentHashMap<>();
     private final Set<String> warnedUnguarded = ConcurrentHashMap.newKeySet();
 
@@ -45,20 +52,33 @@ public final class GuardChain {
      * @param policy the immutable policy
      * @param resolver the identity resolver
      * @param validator the JSON schema validator for arguments
+     * @param limits the runtime state of the policy's limits
      */
-    public GuardChain(Policy policy, AgentResolver resolver, JsonSchemaValidator validator) {
+    public GuardChain(Policy policy, AgentResolver resolver, JsonSchemaValidator validator, Limits limits) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
         this.validator = Objects.requireNonNull(validator, "validator");
+        this.limits = Objects.requireNonNull(limits, "limits");
     }
 
     /**
-     * Records that a tool is served through the guard. Only such tools are ever listed.
+     * A tool served through the guard, with the limits that apply to it.
      *
      * @param tool the tool's definition
+     * @param limits its limits
      */
-    public void register(McpSchema.Tool tool) {
+    public record GuardedTool(McpSchema.Tool tool, Limits.ToolLimits limits) {
+    }
+
+    /**
+     * Records that a tool is served through the guard (only such tools are ever listed) and resolves its limits.
+     *
+     * @param tool the tool's definition
+     * @return the guarded tool
+     */
+    public GuardedTool register(McpSchema.Tool tool) {
         guardedTools.put(tool.name(), tool);
+        return new GuardedTool(tool, limits.forTool(tool));
     }
 
     /**
@@ -108,51 +128,144 @@ public final class GuardChain {
      * Guards one call to a synchronous handler.
      *
      * @param context the transport context
-     * @param tool the tool
+     * @param guarded the tool and its limits
      * @param request the call
      * @param handler the tool's own handler
      * @return the handler's result, or a refusal result
      * @throws io.modelcontextprotocol.spec.McpError the unknown-tool error, for hidden tools and unknown agents
      */
-    public CallToolResult callSync(McpTransportContext context, McpSchema.Tool tool, CallToolRequest request,
+    public CallToolResult callSync(McpTransportContext context, GuardedTool guarded, CallToolRequest request,
             Function<CallToolRequest, CallToolResult> handler) {
+        McpSchema.Tool tool = guarded.tool();
         Decision decision = admit(context, tool, request);
         if (decision instanceof Decision.Deny deny) {
             return refuse(deny, tool, request);
         }
         AgentIdentity agent = ((Decision.Allow) decision).agent();
+        Object admission = guarded.limits().admit(agent);
+        if (admission instanceof Decision.Deny deny) {
+            return refuse(deny, tool, request);
+        }
+        Limits.Permit permit = (Limits.Permit) admission;
+        Duration timeout = permit.timeout();
+        if (timeout != null) {
+            return callWithTimeout(tool, agent, request, handler, permit, timeout);
+        }
         CallToolResult result;
         try {
             result = handler.apply(request);
         } catch (Throwable failure) {
+            permit.failure(failure);
+            permit.release();
             return toolFailure(tool, agent, failure);
         }
-        return result != null ? result : toolFailure(tool, agent, null);
+        if (result == null) {
+            permit.failure(null);
+            permit.release();
+            return toolFailure(tool, agent, null);
+        }
+        permit.success();
+        permit.release();
+        return result;
+    }
+
+    private CallToolResult callWithTimeout(McpSchema.Tool tool, AgentIdentity agent, CallToolRequest request,
+            Function<CallToolRequest, CallToolResult> handler, Limits.Permit permit, Duration timeout) {
+        Future<CallToolResult> future;
+        try {
+            // The slots are freed when the handler really ends, not at the timeout: a handler that ignores
+            // interruption still counts against concurrency limits while it runs.
+            future = limits.toolExecutor().submit(() -> {
+                try {
+                    return handler.apply(request);
+                } finally {
+                    permit.release();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            permit.cancel();
+            return toolFailure(tool, agent, e);
+        }
+        try {
+            CallToolResult result = future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (result == null) {
+                permit.failure(null);
+                return toolFailure(tool, agent, null);
+            }
+            permit.success();
+            return result;
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            permit.failure(e);
+            permit.timedOut(agent.agentId());
+            return timedOut(tool, agent, timeout);
+        } catch (ExecutionException e) {
+            permit.failure(e.getCause());
+            return toolFailure(tool, agent, e.getCause());
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            permit.cancel();
+            return toolFailure(tool, agent, e);
+        }
     }
 
     /**
      * Guards one call to an asynchronous handler.
      *
      * @param context the transport context
-     * @param tool the tool
+     * @param guarded the tool and its limits
      * @param request the call
      * @param handler the tool's own handler
      * @return the handler's result, a refusal result, or the unknown-tool error
      */
-    public Mono<CallToolResult> callAsync(McpTransportContext context, McpSchema.Tool tool, CallToolRequest request,
+    public Mono<CallToolResult> callAsync(McpTransportContext context, GuardedTool guarded, CallToolRequest request,
             Function<CallToolRequest, Mono<CallToolResult>> handler) {
+        McpSchema.Tool tool = guarded.tool();
         Decision decision = admit(context, tool, request);
         if (decision instanceof Decision.Deny deny) {
-            if (Refusals.isHidden(deny)) {
-                logHidden(deny, tool, request);
-                return Mono.error(Refusals.unknownTool(request.name()));
-            }
-            return Mono.just(refuse(deny, tool, request));
+            return refuseAsync(deny, tool, request);
         }
         AgentIdentity agent = ((Decision.Allow) decision).agent();
-        return Mono.defer(() -> handler.apply(request))
-                .switchIfEmpty(Mono.fromSupplier(() -> toolFailure(tool, agent, null)))
-                .onErrorResume(failure -> Mono.just(toolFailure(tool, agent, failure)));
+        Object admission = guarded.limits().admit(agent);
+        if (admission instanceof Decision.Deny deny) {
+            return refuseAsync(deny, tool, request);
+        }
+        Limits.Permit permit = (Limits.Permit) admission;
+        Mono<CallToolResult> call = Mono.defer(() -> handler.apply(request));
+        Duration timeout = permit.timeout();
+        if (timeout != null) {
+            call = call.timeout(timeout, Mono.fromSupplier(() -> {
+                permit.failure(new TimeoutException("timed out after " + timeout));
+                permit.timedOut(agent.agentId());
+                return timedOut(tool, agent, timeout);
+            }));
+        }
+        return call
+                .doOnNext(result -> permit.success())
+                .switchIfEmpty(Mono.fromSupplier(() -> {
+                    permit.failure(null);
+                    return toolFailure(tool, agent, null);
+                }))
+                .onErrorResume(failure -> {
+                    permit.failure(failure);
+                    return Mono.just(toolFailure(tool, agent, failure));
+                })
+                .doFinally(signal -> permit.release());
+    }
+
+    private Mono<CallToolResult> refuseAsync(Decision.Deny deny, McpSchema.Tool tool, CallToolRequest request) {
+        if (Refusals.isHidden(deny)) {
+            logHidden(deny, tool, request);
+            return Mono.error(Refusals.unknownTool(request.name()));
+        }
+        return Mono.just(refuse(deny, tool, request));
+    }
+
+    private static CallToolResult timedOut(McpSchema.Tool tool, AgentIdentity agent, Duration timeout) {
+        log.warn("Tool '{}' timed out after {} for agent '{}'; cancelled", tool.name(), timeout, agent.agentId());
+        return Refusals.result(new Decision.Deny(ReasonCode.TIMEOUT, Decision.Step.HANDLER,
+                "Tool '" + tool.name() + "' did not finish within " + Texts.duration(timeout) + " and was cancelled."));
     }
 
     private CallToolResult refuse(Decision.Deny deny, McpSchema.Tool tool, CallToolRequest request) {

@@ -23,6 +23,9 @@ public final class Refusals {
     /** The {@code _meta} key of the stable reason code. */
     public static final String META_REASON = "io.mcpguard/reason";
 
+    /** The {@code _meta} key of the retry hint, in whole milliseconds. */
+    public static final String META_RETRY_AFTER_MS = "io.mcpguard/retryAfterMs";
+
     /** The {@code _meta} key of the error id under which a tool failure was logged. */
     public static final String META_ERROR_ID = "io.mcpguard/errorId";
 
@@ -59,11 +62,20 @@ public final class Refusals {
      * @return an {@code isError} result with the reason in {@code _meta}
      */
     public static McpSchema.CallToolResult result(Decision.Deny deny) {
+        Map<String, Object> meta = deny.retryAfter() == null
+                ? Map.of(META_REASON, deny.reason().code())
+                : Map.of(META_REASON, deny.reason().code(), META_RETRY_AFTER_MS, retryMillis(deny.retryAfter()));
         return McpSchema.CallToolResult.builder()
                 .content(List.of(new McpSchema.TextContent(deny.message())))
                 .isError(true)
-                .meta(Map.of(META_REASON, deny.reason().code()))
+                .meta(meta)
                 .build();
+    }
+
+    private static long retryMillis(java.time.Duration retryAfter) {
+        // Rounded up: retrying at the hint must not arrive a fraction too early.
+        long nanos = retryAfter.toNanos();
+        return nanos <= 0 ? 0 : (nanos + 999_999) / 1_000_000;
     }
 
     /**
