@@ -27,6 +27,7 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
 
 /**
  * The guard chain, written once: {@code identity -> scope -> arguments -> handler -> outcome}. The admission steps are
@@ -195,17 +196,17 @@ public final class GuardChain {
             permit.success();
             return result;
         } catch (TimeoutException e) {
-            future.cancel(true);
             permit.failure(e);
+            future.cancel(true);
             permit.timedOut(agent.agentId());
             return timedOut(tool, agent, timeout);
         } catch (ExecutionException e) {
             permit.failure(e.getCause());
             return toolFailure(tool, agent, e.getCause());
         } catch (InterruptedException e) {
+            permit.abandon();
             future.cancel(true);
             Thread.currentThread().interrupt();
-            permit.cancel();
             return toolFailure(tool, agent, e);
         }
     }
@@ -251,7 +252,12 @@ public final class GuardChain {
                     permit.failure(failure);
                     return Mono.just(toolFailure(tool, agent, failure));
                 })
-                .doFinally(signal -> permit.release());
+                .doFinally(signal -> {
+                    if (signal == SignalType.CANCEL) {
+                        permit.abandon();
+                    }
+                    permit.release();
+                });
     }
 
     private Mono<CallToolResult> refuseAsync(Decision.Deny deny, McpSchema.Tool tool, CallToolRequest request) {

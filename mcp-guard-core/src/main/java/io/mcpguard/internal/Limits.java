@@ -466,8 +466,9 @@ public final class Limits implements AutoCloseable {
         private Decision.Deny circuitDenied(String agentId) {
             Duration retryAfter = HALF_OPEN_RETRY;
             if (breaker.getState() == CircuitBreaker.State.OPEN) {
+                // Resilience4j lets probes through strictly after the wait: the hint is the first such millisecond.
                 long elapsed = Clocks.nanos(clock) - openedAtNanos;
-                retryAfter = Duration.ofNanos(Math.max(0, breakerWait.toNanos() - elapsed));
+                retryAfter = Duration.ofNanos(Math.max(0, breakerWait.toNanos() - elapsed) + 1_000_000);
             }
             publish(new GuardEvent.CircuitRejected(now(), agentId, tool, retryAfter));
             return new Decision.Deny(ReasonCode.CIRCUIT_OPEN, Decision.Step.BREAKER,
@@ -486,9 +487,9 @@ public final class Limits implements AutoCloseable {
     }
 
     /**
-     * What an admitted call holds: quota taken, concurrency slots, breaker permission. Settle it exactly once with
-     * {@link #success()} or {@link #failure(Throwable)} (or {@link #cancel()} if it never ran), and call
-     * {@link #release()} when the handler has really finished.
+     * What an admitted call holds: quota taken, concurrency slots, breaker permission. Settle it once with
+     * {@link #success()}, {@link #failure(Throwable)}, {@link #abandon()} (cancelled mid-call) or {@link #cancel()}
+     * (never ran); later settlements are ignored. Call {@link #release()} when the handler has really finished.
      */
     public static final class Permit {
 
@@ -543,16 +544,20 @@ public final class Limits implements AutoCloseable {
             release();
         }
 
+        /**
+         * The call was cancelled before it had an outcome (e.g. the client went away): the breaker permission is
+         * given back (a half-open probe slot must not leak); the quota stays taken, since the call did start.
+         */
+        public void abandon() {
+            if (SETTLED.compareAndSet(this, 0, 1) && limits.breaker != null) {
+                limits.breaker.releasePermission();
+            }
+        }
+
         /** The handler has finished (or was cancelled): free the concurrency slots. Idempotent. */
         public void release() {
-            if (RELEASED.compareAndSet(this, 0, 1)) {
-                if (slots != null) {
-                    ToolLimits.release(slots, slots.length);
-                }
-                if (settled == 0 && SETTLED.compareAndSet(this, 0, 1) && limits.breaker != null) {
-                    // Cancelled without an outcome (e.g. the client went away): free a half-open probe.
-                    limits.breaker.releasePermission();
-                }
+            if (RELEASED.compareAndSet(this, 0, 1) && slots != null) {
+                ToolLimits.release(slots, slots.length);
             }
         }
 
