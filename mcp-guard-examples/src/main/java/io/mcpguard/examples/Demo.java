@@ -94,7 +94,16 @@ public final class Demo {
             call("support-bot", support, "list_orders", Map.of("status", "archived"));
             call("support-bot", support, "list_orders", Map.of());
 
-            section("4. Identity comes from credentials only");
+            section("4. Limits: a runaway agent hits its quota; a failing tool trips its breaker");
+            for (int i = 0; i < 3; i++) {
+                call("billing-agent", billing, "issue_refund", Map.of("orderId", "o-1002", "amount", 1));
+            }
+            for (int i = 0; i < 4; i++) {
+                call("support-bot", support, "list_orders", Map.of("status", "archived"));
+            }
+            call("billing-agent", billing, "list_orders", Map.of("status", "open"));
+
+            section("5. Identity comes from credentials only");
             out.println("  no Authorization header   -> HTTP " + rawInitialize(server.url(), null));
             out.println("  unknown key               -> HTTP " + rawInitialize(server.url(), "Bearer not-a-real-key-0000000"));
             McpSyncClient liar = McpClient.sync(transport(server.url(), OrderServer.DEMO_KEYS.get("support-bot")))
@@ -105,13 +114,13 @@ public final class Demo {
             McpSyncClient fresh = connect(server.url(), OrderServer.DEMO_KEYS.get("support-bot"));
             out.println("  support-bot in a brand-new session                -> sees " + toolNames(fresh));
 
-            section("5. stdio: one client per process, identity from the process's configuration");
+            section("6. stdio: one client per process, identity from the process's configuration");
             stdio("billing-agent");
             closeClients();
         } finally {
             closeClients();
         }
-        section("6. What the operator sees: the server log (" + SERVER_LOG + ")");
+        section("7. What the operator sees: the server log (" + SERVER_LOG + ")");
         List<String> log = java.nio.file.Files.exists(SERVER_LOG) ? java.nio.file.Files.readAllLines(SERVER_LOG)
                 : List.of();
         for (String errorId : errorIds) {

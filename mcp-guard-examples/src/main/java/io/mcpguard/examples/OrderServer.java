@@ -2,10 +2,13 @@ package io.mcpguard.examples;
 
 import io.mcpguard.McpGuard;
 import io.mcpguard.Policy;
+import io.mcpguard.breaker.BreakerRule;
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.AgentResolver;
 import io.mcpguard.identity.ApiKeyAuthenticator;
 import io.mcpguard.policy.ToolMatcher;
+import io.mcpguard.quota.ConcurrencyRule;
+import io.mcpguard.quota.QuotaRule;
 import io.mcpguard.examples.orders.OrderStore;
 import io.mcpguard.examples.orders.OrderTools;
 import io.modelcontextprotocol.json.McpJsonDefaults;
@@ -13,6 +16,7 @@ import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -27,12 +31,24 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class OrderServer implements AutoCloseable {
 
-    /** The policy: what each scope and agent may use. Immutable; built once. */
+    /** Irreversible tools, by their annotations (this server's own, so they can be trusted). */
+    static final ToolMatcher IRREVERSIBLE = ToolMatcher.where("annotations.destructiveHint == true",
+            tool -> tool.annotations() != null && Boolean.TRUE.equals(tool.annotations().destructiveHint()));
+
+    /** The policy: what each scope and agent may use, and how much. Immutable; built once. */
     public static final Policy POLICY = Policy.builder()
             .scope("orders:read", ToolMatcher.readOnly())
             .scope("orders:write", ToolMatcher.names("update_order_note"))
             .scope("refunds", ToolMatcher.names("issue_refund"))
             .agent("ops-admin", ToolMatcher.all())
+            .quota(QuotaRule.perAgentAndTool(30, Duration.ofMinutes(1)))
+            .quota(QuotaRule.perAgentAndTool(3, Duration.ofMinutes(1)).forTools(IRREVERSIBLE))
+            .quota(QuotaRule.perAgent(100, Duration.ofMinutes(1)))
+            .concurrency(ConcurrencyRule.perAgent(4))
+            .timeout(Duration.ofSeconds(10), ToolMatcher.all())
+            .circuitBreaker(BreakerRule.forTools(ToolMatcher.all())
+                    .slidingWindowSize(10).minimumNumberOfCalls(5).failureRateThreshold(50)
+                    .waitInOpenState(Duration.ofSeconds(30)))
             .build();
 
     /** The demo's agents, by id. */
@@ -46,10 +62,12 @@ public final class OrderServer implements AutoCloseable {
 
     private final EmbeddedHttp http;
     private final McpSyncServer server;
+    private final McpGuard guard;
 
-    private OrderServer(EmbeddedHttp http, McpSyncServer server) {
+    private OrderServer(EmbeddedHttp http, McpSyncServer server, McpGuard guard) {
         this.http = http;
         this.server = server;
+        this.guard = guard;
     }
 
     private static Map<String, AgentIdentity> agents() {
@@ -90,7 +108,7 @@ public final class OrderServer implements AutoCloseable {
         McpSyncServer server = guard.install(McpServer.sync(transport)
                 .serverInfo("orders", "1.0.0")
                 .immediateExecution(true), OrderTools.all(store)).build();
-        return new OrderServer(EmbeddedHttp.start(transport, "/mcp", port), server);
+        return new OrderServer(EmbeddedHttp.start(transport, "/mcp", port), server, guard);
     }
 
     /**
@@ -106,6 +124,7 @@ public final class OrderServer implements AutoCloseable {
     public void close() throws Exception {
         server.close();
         http.close();
+        guard.close();
     }
 
     /**

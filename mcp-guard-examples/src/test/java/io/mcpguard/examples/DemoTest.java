@@ -25,13 +25,18 @@ class DemoTest {
                 .containsPattern("update_order_note .* -> isError \\[invalid_arguments\\]")
                 .containsPattern("list_orders +\\{\"status\":\"archived\"\\} +-> isError \\[tool_error\\]: Tool 'list_orders' "
                         + "failed\\. The server logged the cause under reference E-[0-9a-f]{12}\\.")
+                .containsPattern("billing-agent +issue_refund .* -> isError \\[quota_exceeded\\]: Quota exceeded for "
+                        + "tool 'issue_refund': at most 3 calls per 1 minute for each agent on this tool\\. Retry in")
+                .containsPattern("support-bot +list_orders +\\{\"status\":\"archived\"\\} +-> isError \\[circuit_open\\]")
+                .containsPattern("billing-agent +list_orders +\\{\"status\":\"open\"\\} +-> isError \\[circuit_open\\]: "
+                        + "Tool 'list_orders' is temporarily unavailable")
                 .contains("no Authorization header   -> HTTP 401", "unknown key               -> HTTP 401")
                 .contains("clientInfo claiming \"ops-admin\" -> sees [get_order, list_orders, update_order_note]")
                 .contains("subprocess OrderServer --stdio --agent billing-agent -> sees [get_order, issue_refund, list_orders]")
                 .containsPattern("billing-agent \\(stdio\\) +delete_customer .* -> JSON-RPC error -32602");
         // The agent never sees the back end's details; they stay in the transcript only where the demo quotes the
         // server's own log.
-        String agentFacing = transcript.substring(0, transcript.indexOf("6. What the operator sees"));
+        String agentFacing = transcript.substring(0, transcript.indexOf("7. What the operator sees"));
         assertThat(agentFacing).doesNotContain("archive-db.internal", "svc_orders", "ArchiveUnavailableException");
     }
 }
