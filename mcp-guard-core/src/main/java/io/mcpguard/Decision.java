@@ -25,6 +25,8 @@ public sealed interface Decision permits Decision.Allow, Decision.Deny {
         CONCURRENCY("concurrency"),
         /** The tool's circuit breaker. */
         BREAKER("breaker"),
+        /** The human approval gate. */
+        APPROVAL("approval"),
         /** Running the tool's own handler. */
         HANDLER("handler");
 

@@ -73,6 +73,36 @@ public sealed interface GuardEvent {
     }
 
     /**
+     * A call needed approval and a request went to the approval handler.
+     *
+     * @param at when
+     * @param agentId the caller
+     * @param tool the tool
+     * @param approvalId the approval id
+     * @param argumentsSha256 the hash of the canonical arguments the approval is bound to
+     * @param rule why approval was needed
+     */
+    record ApprovalRequested(Instant at, String agentId, String tool, String approvalId, String argumentsSha256,
+            String rule) implements GuardEvent {
+    }
+
+    /**
+     * An approval request was decided (or timed out, or its handler failed: both deny).
+     *
+     * @param at when
+     * @param agentId the caller
+     * @param tool the tool
+     * @param approvalId the approval id
+     * @param approved whether the call may run
+     * @param approver who decided ({@code mcp-guard} for timeouts and failures)
+     * @param reason why
+     * @param waited how long the decision took
+     */
+    record ApprovalResolved(Instant at, String agentId, String tool, String approvalId, boolean approved,
+            String approver, String reason, Duration waited) implements GuardEvent {
+    }
+
+    /**
      * A call ran past its timeout and was cancelled.
      *
      * @param at when

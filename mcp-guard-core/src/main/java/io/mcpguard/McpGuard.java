@@ -1,6 +1,10 @@
 package io.mcpguard;
 
+import io.mcpguard.approval.ApprovalHandler;
+import io.mcpguard.approval.ApprovalMode;
 import io.mcpguard.identity.AgentResolver;
+import io.mcpguard.internal.Approvals;
+import io.mcpguard.internal.Elicitors;
 import io.mcpguard.internal.Clocks;
 import io.mcpguard.internal.GuardChain;
 import io.mcpguard.internal.Limits;
@@ -45,10 +49,19 @@ public final class McpGuard implements AutoCloseable {
     private final Limits limits;
     private final GuardChain chain;
 
+    /** How long an approval request stays open unless set otherwise. */
+    public static final Duration DEFAULT_APPROVAL_TIMEOUT = Duration.ofMinutes(5);
+
+    /** The retry hint on a pending (deferred) approval unless set otherwise. */
+    public static final Duration DEFAULT_PENDING_RETRY_HINT = Duration.ofSeconds(10);
+
     private McpGuard(Builder builder) {
         this.policy = builder.policy;
         this.limits = new Limits(builder.policy, builder.clock, builder.listeners, builder.stateSweepInterval);
-        this.chain = new GuardChain(builder.policy, builder.agentResolver, builder.jsonSchemaValidator, limits);
+        Approvals approvals = new Approvals(builder.policy, builder.approvalHandler, builder.approvalMode,
+                builder.approvalTimeout, builder.pendingRetryHint, limits);
+        this.chain = new GuardChain(builder.policy, builder.agentResolver, builder.jsonSchemaValidator, limits,
+                approvals);
     }
 
     /**
@@ -166,7 +179,8 @@ public final class McpGuard implements AutoCloseable {
         GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpServerFeatures.SyncToolSpecification(tool.tool(), (exchange, request) -> chain.callSync(
-                exchange.transportContext(), tool, request, req -> handler.apply(exchange, req)));
+                exchange.transportContext(), tool, request, req -> handler.apply(exchange, req),
+                Elicitors.of(exchange, limits)));
     }
 
     /**
@@ -179,7 +193,8 @@ public final class McpGuard implements AutoCloseable {
         GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpServerFeatures.AsyncToolSpecification(tool.tool(), (exchange, request) -> chain.callAsync(
-                exchange.transportContext(), tool, request, req -> handler.apply(exchange, req)));
+                exchange.transportContext(), tool, request, req -> handler.apply(exchange, req),
+                Elicitors.of(exchange)));
     }
 
     /**
@@ -193,7 +208,8 @@ public final class McpGuard implements AutoCloseable {
         GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpStatelessServerFeatures.SyncToolSpecification(tool.tool(),
-                (context, request) -> chain.callSync(context, tool, request, req -> handler.apply(context, req)));
+                (context, request) -> chain.callSync(context, tool, request, req -> handler.apply(context, req),
+                        null));
     }
 
     /**
@@ -208,7 +224,8 @@ public final class McpGuard implements AutoCloseable {
         GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpStatelessServerFeatures.AsyncToolSpecification(tool.tool(),
-                (context, request) -> chain.callAsync(context, tool, request, req -> handler.apply(context, req)));
+                (context, request) -> chain.callAsync(context, tool, request, req -> handler.apply(context, req),
+                        null));
     }
 
     // ---- list filters ----
@@ -245,8 +262,70 @@ public final class McpGuard implements AutoCloseable {
         private Clock clock = Clocks.monotonic();
         private final List<GuardEventListener> listeners = new ArrayList<>();
         private Duration stateSweepInterval = DEFAULT_STATE_SWEEP_INTERVAL;
+        private ApprovalHandler approvalHandler = ApprovalHandler.denyAll();
+        private ApprovalMode approvalMode = ApprovalMode.WAIT;
+        private Duration approvalTimeout = DEFAULT_APPROVAL_TIMEOUT;
+        private Duration pendingRetryHint = DEFAULT_PENDING_RETRY_HINT;
 
         private Builder() {
+        }
+
+        /**
+         * Sets who decides calls that need approval. Default {@link ApprovalHandler#denyAll()}: such calls never
+         * run. Built in: {@link io.mcpguard.approval.ApprovalQueue} (an operator console's back end) and
+         * {@link io.mcpguard.approval.ElicitationApprovalHandler} (ask the human at the client).
+         *
+         * @param handler the approval handler
+         * @return this builder
+         */
+        public Builder approvals(ApprovalHandler handler) {
+            this.approvalHandler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * Sets how calls wait for approval: {@link ApprovalMode#WAIT} (default; the call is held) or
+         * {@link ApprovalMode#DEFER} (a pending answer at once; the agent retries the identical call).
+         *
+         * @param mode the mode
+         * @return this builder
+         */
+        public Builder approvalMode(ApprovalMode mode) {
+            this.approvalMode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * Sets how long an approval request stays open: in WAIT mode how long a call is held (then denied); in
+         * DEFER mode how long a request waits for a decision, and then how long an approval waits for its call.
+         * Default {@link McpGuard#DEFAULT_APPROVAL_TIMEOUT}.
+         *
+         * @param timeout 1 ms to 1 day
+         * @return this builder
+         */
+        public Builder approvalTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.compareTo(Duration.ofMillis(1)) < 0 || timeout.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("approvalTimeout must be between 1 ms and 1 day, got " + timeout);
+            }
+            this.approvalTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Sets the retry hint given with a pending (DEFER) answer. Default
+         * {@link McpGuard#DEFAULT_PENDING_RETRY_HINT}.
+         *
+         * @param hint not negative
+         * @return this builder
+         */
+        public Builder pendingRetryHint(Duration hint) {
+            Objects.requireNonNull(hint, "hint");
+            if (hint.isNegative()) {
+                throw new IllegalArgumentException("pendingRetryHint must not be negative, got " + hint);
+            }
+            this.pendingRetryHint = hint;
+            return this;
         }
 
         /**

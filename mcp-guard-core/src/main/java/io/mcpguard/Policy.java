@@ -1,5 +1,7 @@
 package io.mcpguard;
 
+import io.mcpguard.approval.ApprovalRule;
+import io.mcpguard.approval.Reversibility;
 import io.mcpguard.breaker.BreakerRule;
 import io.mcpguard.breaker.TimeoutRule;
 import io.mcpguard.identity.AgentIdentity;
@@ -48,6 +50,12 @@ import java.util.regex.Pattern;
  */
 public final class Policy {
 
+    /** How many approval requests an agent may cause per window, unless the policy says otherwise. */
+    public static final int DEFAULT_APPROVAL_REQUEST_LIMIT = 20;
+
+    /** The window of {@link #DEFAULT_APPROVAL_REQUEST_LIMIT}. */
+    public static final Duration DEFAULT_APPROVAL_REQUEST_WINDOW = Duration.ofHours(1);
+
     /** The version tag of the canonical form; it changes only if the form itself changes. */
     public static final String CANONICAL_FORM_VERSION = "mcp-guard-policy/1";
 
@@ -59,6 +67,11 @@ public final class Policy {
     private final List<ConcurrencyRule> concurrency;
     private final List<TimeoutRule> timeouts;
     private final List<BreakerRule> breakers;
+    private final List<ReversibilityOverride> reversibility;
+    private final List<ApprovalRule> approvals;
+    private final boolean irreversibleNeedsApproval;
+    private final int approvalRequestLimit;
+    private final Duration approvalRequestWindow;
     private final String canonicalForm;
     private final String fingerprint;
 
@@ -69,6 +82,11 @@ public final class Policy {
         this.concurrency = List.copyOf(b.concurrency);
         this.timeouts = List.copyOf(b.timeouts);
         this.breakers = List.copyOf(b.breakers);
+        this.reversibility = List.copyOf(b.reversibility);
+        this.approvals = List.copyOf(b.approvals);
+        this.irreversibleNeedsApproval = b.irreversibleNeedsApproval;
+        this.approvalRequestLimit = b.approvalRequestLimit;
+        this.approvalRequestWindow = b.approvalRequestWindow;
         this.canonicalForm = canonicalize();
         this.fingerprint = sha256Hex(canonicalForm);
     }
@@ -177,6 +195,71 @@ public final class Policy {
     }
 
     /**
+     * A reversibility the policy assigns to the tools a matcher selects, overriding what the tools declare.
+     *
+     * @param tools the tools
+     * @param reversibility their reversibility
+     */
+    public record ReversibilityOverride(ToolMatcher tools, Reversibility reversibility) {
+
+        /**
+         * Checks the parts.
+         *
+         * @param tools the tools
+         * @param reversibility the reversibility
+         */
+        public ReversibilityOverride {
+            Objects.requireNonNull(tools, "tools");
+            Objects.requireNonNull(reversibility, "reversibility");
+        }
+    }
+
+    /**
+     * Returns the policy's reversibility overrides, in declaration order; the first that selects a tool applies.
+     *
+     * @return an unmodifiable list
+     */
+    public List<ReversibilityOverride> reversibilityOverrides() {
+        return reversibility;
+    }
+
+    /**
+     * Returns the approval rules, in declaration order.
+     *
+     * @return an unmodifiable list
+     */
+    public List<ApprovalRule> approvalRules() {
+        return approvals;
+    }
+
+    /**
+     * Returns whether calls to irreversible tools that no approval rule selects need approval (default true).
+     *
+     * @return the default for irreversible tools
+     */
+    public boolean irreversibleNeedsApproval() {
+        return irreversibleNeedsApproval;
+    }
+
+    /**
+     * Returns how many approval requests each agent may cause per {@link #approvalRequestWindow()}.
+     *
+     * @return the limit
+     */
+    public int approvalRequestLimit() {
+        return approvalRequestLimit;
+    }
+
+    /**
+     * Returns the window of {@link #approvalRequestLimit()}.
+     *
+     * @return the window
+     */
+    public Duration approvalRequestWindow() {
+        return approvalRequestWindow;
+    }
+
+    /**
      * Returns whether the policy sets any quota, concurrency limit, timeout or breaker.
      *
      * @return {@code true} if any limit is configured
@@ -226,6 +309,19 @@ public final class Policy {
         for (int i = 0; i < breakers.size(); i++) {
             out.append(i + 1).append(". ").append(breakers.get(i).canonical()).append('\n');
         }
+        for (int i = 0; i < reversibility.size(); i++) {
+            out.append(i + 1).append(". reversibility ").append(reversibility.get(i).reversibility().code())
+                    .append(" tools=").append(reversibility.get(i).tools().canonical()).append('\n');
+        }
+        approvals.stream().map(ApprovalRule::canonical).sorted().forEach(line -> out.append(line).append('\n'));
+        if (!irreversibleNeedsApproval) {
+            out.append("approval irreversible-by-default off\n");
+        }
+        if (approvalRequestLimit != DEFAULT_APPROVAL_REQUEST_LIMIT
+                || !approvalRequestWindow.equals(DEFAULT_APPROVAL_REQUEST_WINDOW)) {
+            out.append("approval requests ").append(approvalRequestLimit).append('/').append(approvalRequestWindow)
+                    .append(" per agent\n");
+        }
         return out.toString();
     }
 
@@ -250,8 +346,64 @@ public final class Policy {
         private final List<ConcurrencyRule> concurrency = new ArrayList<>();
         private final List<TimeoutRule> timeouts = new ArrayList<>();
         private final List<BreakerRule> breakers = new ArrayList<>();
+        private final List<ReversibilityOverride> reversibility = new ArrayList<>();
+        private final List<ApprovalRule> approvals = new ArrayList<>();
+        private boolean irreversibleNeedsApproval = true;
+        private int approvalRequestLimit = DEFAULT_APPROVAL_REQUEST_LIMIT;
+        private Duration approvalRequestWindow = DEFAULT_APPROVAL_REQUEST_WINDOW;
 
         private Builder() {
+        }
+
+        /**
+         * Assigns a reversibility to the selected tools, overriding what their definitions declare (annotations of
+         * servers you do not control are hints, not truth). The first declared override that selects a tool applies.
+         *
+         * @param tools the tools
+         * @param reversibility their reversibility
+         * @return this builder
+         */
+        public Builder reversibility(ToolMatcher tools, Reversibility reversibility) {
+            this.reversibility.add(new ReversibilityOverride(tools, reversibility));
+            return this;
+        }
+
+        /**
+         * Adds an approval rule. When any rule selects a tool, the rules decide for it (approval if any selecting
+         * rule's condition holds); otherwise its reversibility does.
+         *
+         * @param rule the rule
+         * @return this builder
+         */
+        public Builder approval(ApprovalRule rule) {
+            approvals.add(Objects.requireNonNull(rule, "rule"));
+            return this;
+        }
+
+        /**
+         * Sets whether calls to irreversible tools no approval rule selects need approval. Default {@code true}.
+         *
+         * @param needsApproval the default for irreversible tools
+         * @return this builder
+         */
+        public Builder irreversibleNeedsApproval(boolean needsApproval) {
+            this.irreversibleNeedsApproval = needsApproval;
+            return this;
+        }
+
+        /**
+         * Limits how many approval requests each agent may cause, so that an agent cannot flood approvers. Default
+         * {@value Policy#DEFAULT_APPROVAL_REQUEST_LIMIT} per hour.
+         *
+         * @param limit requests per window, at least 1
+         * @param window the window, 1 ms to 366 days
+         * @return this builder
+         */
+        public Builder approvalRequests(int limit, Duration window) {
+            QuotaRule.perAgent(limit, window); // same checks as any quota
+            this.approvalRequestLimit = limit;
+            this.approvalRequestWindow = window;
+            return this;
         }
 
         /**

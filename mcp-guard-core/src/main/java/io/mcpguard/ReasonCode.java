@@ -25,6 +25,18 @@ public enum ReasonCode {
     /** The tool's circuit breaker is open after repeated failures. */
     CIRCUIT_OPEN("circuit_open"),
 
+    /** The call needs a human's approval, which was requested; retry the identical call once approved. */
+    APPROVAL_PENDING("approval_pending"),
+
+    /** The approver denied the call (or the approval handler failed, which denies). */
+    APPROVAL_DENIED("approval_denied"),
+
+    /** No approval arrived within the approval timeout. */
+    APPROVAL_TIMEOUT("approval_timeout"),
+
+    /** The agent has caused too many approval requests recently. */
+    APPROVAL_RATE_LIMITED("approval_rate_limited"),
+
     /** The call ran past the tool's timeout and was cancelled. */
     TIMEOUT("timeout"),
 

@@ -57,7 +57,7 @@ class PolicyTest {
 
         assertThat(policy.permits(READER, readOnly)).isTrue();
         assertThat(policy.permits(READER, writes)).isFalse();
-        assertThat(policy.permits(READER, Tools.tool("no_annotations"))).isFalse();
+        assertThat(policy.permits(READER, Tools.bareTool("no_annotations"))).isFalse();
     }
 
     @Test

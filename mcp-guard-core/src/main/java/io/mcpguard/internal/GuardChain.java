@@ -3,6 +3,7 @@ package io.mcpguard.internal;
 import io.mcpguard.Decision;
 import io.mcpguard.Policy;
 import io.mcpguard.ReasonCode;
+import io.mcpguard.approval.ApprovalRequest;
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.AgentResolver;
 import io.modelcontextprotocol.common.McpTransportContext;
@@ -44,6 +45,7 @@ public final class GuardChain {
     private final AgentResolver resolver;
     private final JsonSchemaValidator validator;
     private final Limits limits;
+    private final Approvals approvals;
     private final Map<String, McpSchema.Tool> guardedTools = new ConcurrentHashMap<>();
     private final Set<String> warnedUnguarded = ConcurrentHashMap.newKeySet();
 
@@ -54,12 +56,15 @@ public final class GuardChain {
      * @param resolver the identity resolver
      * @param validator the JSON schema validator for arguments
      * @param limits the runtime state of the policy's limits
+     * @param approvals the approval gate
      */
-    public GuardChain(Policy policy, AgentResolver resolver, JsonSchemaValidator validator, Limits limits) {
+    public GuardChain(Policy policy, AgentResolver resolver, JsonSchemaValidator validator, Limits limits,
+            Approvals approvals) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
         this.validator = Objects.requireNonNull(validator, "validator");
         this.limits = Objects.requireNonNull(limits, "limits");
+        this.approvals = Objects.requireNonNull(approvals, "approvals");
     }
 
     /**
@@ -67,8 +72,9 @@ public final class GuardChain {
      *
      * @param tool the tool's definition
      * @param limits its limits
+     * @param approval its reversibility and approval rules
      */
-    public record GuardedTool(McpSchema.Tool tool, Limits.ToolLimits limits) {
+    public record GuardedTool(McpSchema.Tool tool, Limits.ToolLimits limits, Approvals.ToolApproval approval) {
     }
 
     /**
@@ -79,7 +85,7 @@ public final class GuardChain {
      */
     public GuardedTool register(McpSchema.Tool tool) {
         guardedTools.put(tool.name(), tool);
-        return new GuardedTool(tool, limits.forTool(tool));
+        return new GuardedTool(tool, limits.forTool(tool), approvals.forTool(tool));
     }
 
     /**
@@ -132,11 +138,12 @@ public final class GuardChain {
      * @param guarded the tool and its limits
      * @param request the call
      * @param handler the tool's own handler
+     * @param elicitor the channel to the human at the client, or {@code null} (stateless)
      * @return the handler's result, or a refusal result
      * @throws io.modelcontextprotocol.spec.McpError the unknown-tool error, for hidden tools and unknown agents
      */
     public CallToolResult callSync(McpTransportContext context, GuardedTool guarded, CallToolRequest request,
-            Function<CallToolRequest, CallToolResult> handler) {
+            Function<CallToolRequest, CallToolResult> handler, ApprovalRequest.Elicitor elicitor) {
         McpSchema.Tool tool = guarded.tool();
         Decision decision = admit(context, tool, request);
         if (decision instanceof Decision.Deny deny) {
@@ -148,6 +155,20 @@ public final class GuardChain {
             return refuse(deny, tool, request);
         }
         Limits.Permit permit = (Limits.Permit) admission;
+        String ask = approvals.reasonToAsk(guarded.approval(), request.arguments());
+        if (ask != null) {
+            Approvals.Outcome outcome;
+            try {
+                outcome = approvals.gateSync(agent, tool, request.arguments(), guarded.approval(), ask, elicitor);
+            } catch (RuntimeException e) {
+                outcome = approvalFailed(tool, e);
+            }
+            if (!outcome.approved()) {
+                permit.cancel();
+                log.debug("Refused call to '{}': {}", tool.name(), outcome.refusal().reason().code());
+                return Refusals.result(outcome.refusal(), outcome.approvalId());
+            }
+        }
         Duration timeout = permit.timeout();
         if (timeout != null) {
             return callWithTimeout(tool, agent, request, handler, permit, timeout);
@@ -218,10 +239,11 @@ public final class GuardChain {
      * @param guarded the tool and its limits
      * @param request the call
      * @param handler the tool's own handler
+     * @param elicitor the channel to the human at the client, or {@code null} (stateless)
      * @return the handler's result, a refusal result, or the unknown-tool error
      */
     public Mono<CallToolResult> callAsync(McpTransportContext context, GuardedTool guarded, CallToolRequest request,
-            Function<CallToolRequest, Mono<CallToolResult>> handler) {
+            Function<CallToolRequest, Mono<CallToolResult>> handler, ApprovalRequest.Elicitor elicitor) {
         McpSchema.Tool tool = guarded.tool();
         Decision decision = admit(context, tool, request);
         if (decision instanceof Decision.Deny deny) {
@@ -233,6 +255,40 @@ public final class GuardChain {
             return refuseAsync(deny, tool, request);
         }
         Limits.Permit permit = (Limits.Permit) admission;
+        String ask = approvals.reasonToAsk(guarded.approval(), request.arguments());
+        if (ask == null) {
+            return runAsync(tool, agent, request, handler, permit);
+        }
+        Mono<Approvals.Outcome> gate;
+        try {
+            gate = approvals.gateAsync(agent, tool, request.arguments(), guarded.approval(), ask, elicitor);
+        } catch (RuntimeException e) {
+            gate = Mono.just(approvalFailed(tool, e));
+        }
+        java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+        return gate.flatMap(outcome -> {
+            if (!outcome.approved()) {
+                permit.cancel();
+                return Mono.just(Refusals.result(outcome.refusal(), outcome.approvalId()));
+            }
+            started.set(true);
+            return runAsync(tool, agent, request, handler, permit);
+        }).doOnCancel(() -> {
+            if (!started.get()) {
+                permit.cancel(); // the caller went away while waiting for the approver
+            }
+        });
+    }
+
+    private Approvals.Outcome approvalFailed(McpSchema.Tool tool, RuntimeException e) {
+        log.warn("Approval gate failed for tool '{}'; denying (fail closed)", tool.name(), e);
+        return new Approvals.Outcome(new Decision.Deny(ReasonCode.APPROVAL_DENIED, Decision.Step.APPROVAL,
+                "Call to '" + tool.name() + "' was not approved: its arguments cannot be submitted for approval."),
+                null);
+    }
+
+    private Mono<CallToolResult> runAsync(McpSchema.Tool tool, AgentIdentity agent, CallToolRequest request,
+            Function<CallToolRequest, Mono<CallToolResult>> handler, Limits.Permit permit) {
         Mono<CallToolResult> call = Mono.defer(() -> handler.apply(request));
         Duration timeout = permit.timeout();
         if (timeout != null) {

@@ -52,6 +52,10 @@ public final class Limits implements AutoCloseable {
     private final List<Map<String, RateBucket>> allQuotaMaps = new CopyOnWriteArrayList<>();
     private final List<Map<String, InFlight>> allConcurrencyMaps = new CopyOnWriteArrayList<>();
     private final Map<String, ToolLimits> byTool = new ConcurrentHashMap<>();
+    private final Map<String, RateBucket> approvalRequests = new ConcurrentHashMap<>();
+    private final long approvalInterval;
+    private final long approvalTolerance;
+    private final List<Runnable> extraSweeps = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService sweeper;
     private volatile ExecutorService toolExecutor;
 
@@ -81,8 +85,10 @@ public final class Limits implements AutoCloseable {
                 allConcurrencyMaps.add(map);
             }
         }
-        boolean keyed = !policy.quotas().isEmpty() || !policy.concurrency().isEmpty();
-        if (sweepInterval != null && keyed) {
+        allQuotaMaps.add(approvalRequests);
+        this.approvalInterval = policy.approvalRequestWindow().toNanos() / policy.approvalRequestLimit();
+        this.approvalTolerance = approvalInterval * (policy.approvalRequestLimit() - 1);
+        if (sweepInterval != null) {
             sweeper = Executors.newSingleThreadScheduledExecutor(daemon("mcp-guard-sweeper"));
             long millis = Math.max(1, sweepInterval.toMillis());
             sweeper.scheduleWithFixedDelay(this::sweepQuietly, millis, millis, TimeUnit.MILLISECONDS);
@@ -109,11 +115,39 @@ public final class Limits implements AutoCloseable {
     }
 
     /**
-     * Drops the state of keys that are idle: full buckets and counters with nothing in flight.
+     * Counts one approval request against the agent's limit.
      *
-     * @return how many entries were dropped
+     * @param agentId the agent
+     * @return 0 if allowed, otherwise the nanoseconds until a request would be allowed
+     */
+    long tryApprovalRequest(String agentId) {
+        long now = Clocks.nanos(clock);
+        while (true) {
+            RateBucket bucket = approvalRequests.computeIfAbsent(agentId, k -> new RateBucket());
+            long result = bucket.tryAcquire(now, approvalInterval, approvalTolerance);
+            if (result != RateBucket.STALE) {
+                return result;
+            }
+            approvalRequests.remove(agentId, bucket);
+        }
+    }
+
+    void addSweep(Runnable sweep) {
+        extraSweeps.add(sweep);
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    /**
+     * Drops the state of keys that are idle: full buckets and counters with nothing in flight, and expired
+     * approvals.
+     *
+     * @return how many quota and concurrency entries were dropped
      */
     public int sweep() {
+        extraSweeps.forEach(Runnable::run);
         long now = Clocks.nanos(clock);
         int dropped = 0;
         for (Map<String, RateBucket> map : allQuotaMaps) {
@@ -139,7 +173,7 @@ public final class Limits implements AutoCloseable {
      * @return the number of tracked entries
      */
     public int trackedEntries() {
-        int n = 0;
+        int n = -approvalRequests.size();
         for (Map<String, RateBucket> map : allQuotaMaps) {
             n += map.size();
         }

@@ -62,13 +62,29 @@ public final class Refusals {
      * @return an {@code isError} result with the reason in {@code _meta}
      */
     public static McpSchema.CallToolResult result(Decision.Deny deny) {
-        Map<String, Object> meta = deny.retryAfter() == null
-                ? Map.of(META_REASON, deny.reason().code())
-                : Map.of(META_REASON, deny.reason().code(), META_RETRY_AFTER_MS, retryMillis(deny.retryAfter()));
+        return result(deny, null);
+    }
+
+    /**
+     * Returns the tool result for a visible refusal that concerns an approval.
+     *
+     * @param deny the refusal
+     * @param approvalId the approval id, or {@code null}
+     * @return an {@code isError} result with the reason, retry hint and approval id in {@code _meta}
+     */
+    public static McpSchema.CallToolResult result(Decision.Deny deny, String approvalId) {
+        Map<String, Object> meta = new java.util.LinkedHashMap<>();
+        meta.put(META_REASON, deny.reason().code());
+        if (deny.retryAfter() != null) {
+            meta.put(META_RETRY_AFTER_MS, retryMillis(deny.retryAfter()));
+        }
+        if (approvalId != null) {
+            meta.put(Approvals.META_APPROVAL_ID, approvalId);
+        }
         return McpSchema.CallToolResult.builder()
                 .content(List.of(new McpSchema.TextContent(deny.message())))
                 .isError(true)
-                .meta(meta)
+                .meta(java.util.Collections.unmodifiableMap(meta))
                 .build();
     }
 

@@ -19,12 +19,23 @@ public final class Tools {
             "additionalProperties", false);
 
     /**
-     * Returns a tool definition with the id schema.
+     * Returns a read-only tool definition with the id schema (no approval needed).
      *
      * @param name the name
      * @return the tool
      */
     public static McpSchema.Tool tool(String name) {
+        return McpSchema.Tool.builder().name(name).description("Test tool " + name).inputSchema(ID_SCHEMA)
+                .annotations(McpSchema.ToolAnnotations.builder().readOnlyHint(true).build()).build();
+    }
+
+    /**
+     * Returns a tool definition with the id schema and no annotations at all (irreversible by the spec's defaults).
+     *
+     * @param name the name
+     * @return the tool
+     */
+    public static McpSchema.Tool bareTool(String name) {
         return McpSchema.Tool.builder().name(name).description("Test tool " + name).inputSchema(ID_SCHEMA).build();
     }
 
