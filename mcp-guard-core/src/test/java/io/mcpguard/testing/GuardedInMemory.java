@@ -49,10 +49,22 @@ public final class GuardedInMemory implements AutoCloseable {
      * @return an initialized client
      */
     public McpSyncClient session(AgentIdentity agent) {
+        return session(agent, spec -> spec);
+    }
+
+    /**
+     * Opens a new session for an agent with a customized client (capabilities, elicitation handler, ...).
+     *
+     * @param agent the agent, or {@code null} for an unknown caller
+     * @param customize changes to the client specification
+     * @return an initialized client
+     */
+    public McpSyncClient session(AgentIdentity agent,
+            java.util.function.UnaryOperator<McpClient.SyncSpec> customize) {
         var context = agent == null ? McpTransportContext.EMPTY
                 : McpTransportContext.create(Map.of(AgentIdentity.CONTEXT_KEY, agent));
-        McpSyncClient client = McpClient.sync(transport.connect(context)).requestTimeout(Duration.ofSeconds(30))
-                .build();
+        McpSyncClient client = customize.apply(McpClient.sync(transport.connect(context))
+                .requestTimeout(Duration.ofSeconds(30))).build();
         closeables.add(client::close);
         client.initialize();
         return client;
