@@ -1,5 +1,7 @@
 package io.mcpguard.examples;
 
+import io.mcpguard.approval.ApprovalQueue;
+import io.mcpguard.approval.ApprovalRequest;
 import io.mcpguard.examples.orders.OrderStore;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -34,6 +36,7 @@ public final class Demo {
 
     private final PrintStream out;
     private final List<String> errorIds = new ArrayList<>();
+    private final ApprovalQueue pendingApprovals = ApprovalQueue.create().onRequest(this::humanDecides);
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     Demo(PrintStream out) {
@@ -62,7 +65,7 @@ public final class Demo {
     }
 
     void run() throws Exception {
-        try (OrderServer server = OrderServer.startHttp(0, OrderStore.seeded())) {
+        try (OrderServer server = OrderServer.startHttp(0, OrderStore.seeded(), pendingApprovals)) {
             out.println("mcp-guard demo: a guarded order server on " + server.url());
             out.println("policy sha256 " + OrderServer.POLICY.fingerprint());
             out.println(indent(OrderServer.POLICY.canonicalForm()));
@@ -87,14 +90,17 @@ public final class Demo {
             call("support-bot", support, "issue_refund", Map.of("orderId", "o-1002", "amount", 25));
             call("support-bot", support, "transfer_funds", Map.of("orderId", "o-1002", "amount", 25));
             call("billing-agent", billing, "delete_customer", Map.of("customerId", "c-42"));
+
+            section("3. Human approval: small refunds run alone, large ones wait for a person, deletes are refused");
+            call("billing-agent", billing, "issue_refund", Map.of("orderId", "o-1002", "amount", 250));
             call("ops-admin", ops, "delete_customer", Map.of("customerId", "c-17"));
 
-            section("3. Bad input and failing tools: clear errors, no internals, the session survives");
+            section("4. Bad input and failing tools: clear errors, no internals, the session survives");
             call("support-bot", support, "update_order_note", Map.of("orderId", 42, "note", "x"));
             call("support-bot", support, "list_orders", Map.of("status", "archived"));
             call("support-bot", support, "list_orders", Map.of());
 
-            section("4. Limits: a runaway agent hits its quota; a failing tool trips its breaker");
+            section("5. Limits: a runaway agent hits its refund quota; a failing tool trips its breaker");
             for (int i = 0; i < 3; i++) {
                 call("billing-agent", billing, "issue_refund", Map.of("orderId", "o-1002", "amount", 1));
             }
@@ -103,7 +109,7 @@ public final class Demo {
             }
             call("billing-agent", billing, "list_orders", Map.of("status", "open"));
 
-            section("5. Identity comes from credentials only");
+            section("6. Identity comes from credentials only");
             out.println("  no Authorization header   -> HTTP " + rawInitialize(server.url(), null));
             out.println("  unknown key               -> HTTP " + rawInitialize(server.url(), "Bearer not-a-real-key-0000000"));
             McpSyncClient liar = McpClient.sync(transport(server.url(), OrderServer.DEMO_KEYS.get("support-bot")))
@@ -114,15 +120,20 @@ public final class Demo {
             McpSyncClient fresh = connect(server.url(), OrderServer.DEMO_KEYS.get("support-bot"));
             out.println("  support-bot in a brand-new session                -> sees " + toolNames(fresh));
 
-            section("6. stdio: one client per process, identity from the process's configuration");
+            section("7. stdio: one client per process, identity from the process's configuration");
             stdio("billing-agent");
             closeClients();
         } finally {
             closeClients();
         }
-        section("7. What the operator sees: the server log (" + SERVER_LOG + ")");
+        section("8. What the operator sees: the server log (" + SERVER_LOG + ")");
         List<String> log = java.nio.file.Files.exists(SERVER_LOG) ? java.nio.file.Files.readAllLines(SERVER_LOG)
                 : List.of();
+        for (String line : log) {
+            if (line.contains("Approval A-")) {
+                out.println("  " + line);
+            }
+        }
         for (String errorId : errorIds) {
             for (int i = 0; i < log.size(); i++) {
                 if (log.get(i).contains(errorId)) {
@@ -146,6 +157,24 @@ public final class Demo {
             }
         }
         closeables.clear();
+    }
+
+    /**
+     * The demo's approver, standing in for a person at an operator console: refunds up to 1,000 EUR are approved,
+     * deleting customers is refused. A real deployment lists {@code approvals.pending()} in a console or chat.
+     */
+    private void humanDecides(ApprovalRequest request) {
+        boolean approve = request.tool().equals("issue_refund");
+        String reason = approve ? "refund matches the customer's ticket" : "customers are deleted by the DPO only";
+        out.printf("  %-22s sees %s: %s wants %s %s -> %s%n", "[approver alice]", request.id(),
+                request.agent().agentId(), request.tool(), request.canonicalArguments(), approve ? "approve" : "deny");
+        java.util.concurrent.CompletableFuture.runAsync(() -> {
+            if (approve) {
+                pendingApprovals.approve(request.id(), "alice@example.com", reason);
+            } else {
+                pendingApprovals.deny(request.id(), "alice@example.com", reason);
+            }
+        });
     }
 
     private void stdio(String agent) {

@@ -2,6 +2,10 @@ package io.mcpguard.examples;
 
 import io.mcpguard.McpGuard;
 import io.mcpguard.Policy;
+import io.mcpguard.approval.ApprovalHandler;
+import io.mcpguard.approval.ApprovalRule;
+import io.mcpguard.approval.ArgumentCondition;
+import io.mcpguard.approval.ElicitationApprovalHandler;
 import io.mcpguard.breaker.BreakerRule;
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.AgentResolver;
@@ -41,6 +45,9 @@ public final class OrderServer implements AutoCloseable {
             .scope("orders:write", ToolMatcher.names("update_order_note"))
             .scope("refunds", ToolMatcher.names("issue_refund"))
             .agent("ops-admin", ToolMatcher.all())
+            // Irreversible tools wait for a human by default; refunds only above 100 EUR.
+            .approval(ApprovalRule.forTools(ToolMatcher.names("issue_refund"))
+                    .when(ArgumentCondition.numberAbove("amount", 100)))
             .quota(QuotaRule.perAgentAndTool(30, Duration.ofMinutes(1)))
             .quota(QuotaRule.perAgentAndTool(3, Duration.ofMinutes(1)).forTools(IRREVERSIBLE))
             .quota(QuotaRule.perAgent(100, Duration.ofMinutes(1)))
@@ -94,17 +101,18 @@ public final class OrderServer implements AutoCloseable {
      *
      * @param port the port, or 0 for a free one
      * @param store the data the tools act on
+     * @param approvals who decides calls that need a human's approval
      * @return the running server
      * @throws Exception if it cannot start
      */
-    public static OrderServer startHttp(int port, OrderStore store) throws Exception {
+    public static OrderServer startHttp(int port, OrderStore store, ApprovalHandler approvals) throws Exception {
         ApiKeyAuthenticator keys = demoKeys();
         var transport = HttpServletStreamableServerTransportProvider.builder()
                 .mcpEndpoint("/mcp")
                 .httpHeaderValidator(keys.headerValidator())   // no or unknown key: 401 before MCP runs
                 .contextExtractor(keys.contextExtractor())     // the verified identity, never the key
                 .build();
-        McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(keys.resolver()).build();
+        McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(keys.resolver()).approvals(approvals).build();
         McpSyncServer server = guard.install(McpServer.sync(transport)
                 .serverInfo("orders", "1.0.0")
                 .immediateExecution(true), OrderTools.all(store)).build();
@@ -145,7 +153,8 @@ public final class OrderServer implements AutoCloseable {
             return;
         }
         int port = args.length == 2 && args[0].equals("--http") ? Integer.parseInt(args[1]) : 8080;
-        try (OrderServer server = startHttp(port, OrderStore.seeded())) {
+        // Standing alone, the server asks the human at the client (e.g. the MCP Inspector) to approve.
+        try (OrderServer server = startHttp(port, OrderStore.seeded(), ElicitationApprovalHandler.create())) {
             System.out.println("Guarded order server on " + server.url() + " (policy sha256 " + POLICY.fingerprint()
                     + "). Demo keys: " + DEMO_KEYS + ". Ctrl-C stops it.");
             new CountDownLatch(1).await();
@@ -154,7 +163,8 @@ public final class OrderServer implements AutoCloseable {
 
     private static void runStdio(AgentIdentity agent) throws InterruptedException {
         // stdio carries no credentials: one process serves one client, whose identity is this process's config.
-        McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(AgentResolver.fixed(agent)).build();
+        McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(AgentResolver.fixed(agent))
+                .approvals(ElicitationApprovalHandler.create()).build();
         var transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper());
         McpSyncServer server = guard.install(McpServer.sync(transport).serverInfo("orders", "1.0.0"),
                 OrderTools.all(OrderStore.seeded())).build();

@@ -23,6 +23,12 @@ class DemoTest {
                 .containsPattern("support-bot +issue_refund .* -> JSON-RPC error -32602 \"Unknown tool: invalid_tool_name\"")
                 .containsPattern("support-bot +transfer_funds .* -> JSON-RPC error -32602 \"Unknown tool: invalid_tool_name\"")
                 .containsPattern("update_order_note .* -> isError \\[invalid_arguments\\]")
+                .containsPattern("billing-agent +issue_refund +\\{\"amount\":25,.* -> ok: Refunded 25 EUR")
+                .containsPattern("\\[approver alice\\] +sees A-[0-9a-f]+: billing-agent wants issue_refund "
+                        + "\\{\"amount\":250,\"orderId\":\"o-1002\"\\} -> approve")
+                .containsPattern("billing-agent +issue_refund +\\{\"amount\":250,.* -> ok: Refunded 250 EUR")
+                .containsPattern("ops-admin +delete_customer .* -> isError \\[approval_denied\\]: Call to "
+                        + "'delete_customer' was not approved: customers are deleted by the DPO only")
                 .containsPattern("list_orders +\\{\"status\":\"archived\"\\} +-> isError \\[tool_error\\]: Tool 'list_orders' "
                         + "failed\\. The server logged the cause under reference E-[0-9a-f]{12}\\.")
                 .containsPattern("billing-agent +issue_refund .* -> isError \\[quota_exceeded\\]: Quota exceeded for "
@@ -36,7 +42,7 @@ class DemoTest {
                 .containsPattern("billing-agent \\(stdio\\) +delete_customer .* -> JSON-RPC error -32602");
         // The agent never sees the back end's details; they stay in the transcript only where the demo quotes the
         // server's own log.
-        String agentFacing = transcript.substring(0, transcript.indexOf("7. What the operator sees"));
+        String agentFacing = transcript.substring(0, transcript.indexOf("8. What the operator sees"));
         assertThat(agentFacing).doesNotContain("archive-db.internal", "svc_orders", "ArchiveUnavailableException");
     }
 }

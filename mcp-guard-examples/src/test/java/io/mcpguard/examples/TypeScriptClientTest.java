@@ -21,7 +21,8 @@ class TypeScriptClientTest {
 
     @Test
     void typeScriptClientSeesTheGuardedServerAsDesigned() throws Exception {
-        try (OrderServer server = OrderServer.startHttp(0, OrderStore.seeded())) {
+        try (OrderServer server = OrderServer.startHttp(0, OrderStore.seeded(),
+                io.mcpguard.approval.ApprovalHandler.denyAll())) {
             Process node = new ProcessBuilder("node", "ts-client.mjs", server.url(),
                     OrderServer.DEMO_KEYS.get("support-bot"), OrderServer.DEMO_KEYS.get("billing-agent"))
                     .directory(NODE_DIR)
