@@ -7,7 +7,9 @@ import io.mcpguard.internal.Approvals;
 import io.mcpguard.internal.Elicitors;
 import io.mcpguard.internal.Clocks;
 import io.mcpguard.internal.GuardChain;
+import io.mcpguard.internal.GuardTelemetry;
 import io.mcpguard.internal.Limits;
+import io.mcpguard.telemetry.TelemetryOptions;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.server.McpAsyncListFilter;
@@ -21,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import io.opentelemetry.api.OpenTelemetry;
 import reactor.core.publisher.Mono;
 
 /**
@@ -60,8 +63,9 @@ public final class McpGuard implements AutoCloseable {
         this.limits = new Limits(builder.policy, builder.clock, builder.listeners, builder.stateSweepInterval);
         Approvals approvals = new Approvals(builder.policy, builder.approvalHandler, builder.approvalMode,
                 builder.approvalTimeout, builder.pendingRetryHint, limits);
+        GuardTelemetry telemetry = new GuardTelemetry(builder.openTelemetry, builder.telemetryOptions, builder.policy);
         this.chain = new GuardChain(builder.policy, builder.agentResolver, builder.jsonSchemaValidator, limits,
-                approvals);
+                approvals, telemetry);
     }
 
     /**
@@ -179,7 +183,7 @@ public final class McpGuard implements AutoCloseable {
         GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpServerFeatures.SyncToolSpecification(tool.tool(), (exchange, request) -> chain.callSync(
-                exchange.transportContext(), tool, request, req -> handler.apply(exchange, req),
+                exchange.transportContext(), exchange.sessionId(), tool, request, req -> handler.apply(exchange, req),
                 Elicitors.of(exchange, limits)));
     }
 
@@ -193,7 +197,7 @@ public final class McpGuard implements AutoCloseable {
         GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpServerFeatures.AsyncToolSpecification(tool.tool(), (exchange, request) -> chain.callAsync(
-                exchange.transportContext(), tool, request, req -> handler.apply(exchange, req),
+                exchange.transportContext(), exchange.sessionId(), tool, request, req -> handler.apply(exchange, req),
                 Elicitors.of(exchange)));
     }
 
@@ -208,7 +212,7 @@ public final class McpGuard implements AutoCloseable {
         GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpStatelessServerFeatures.SyncToolSpecification(tool.tool(),
-                (context, request) -> chain.callSync(context, tool, request, req -> handler.apply(context, req),
+                (context, request) -> chain.callSync(context, null, tool, request, req -> handler.apply(context, req),
                         null));
     }
 
@@ -224,8 +228,8 @@ public final class McpGuard implements AutoCloseable {
         GuardChain.GuardedTool tool = register(spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpStatelessServerFeatures.AsyncToolSpecification(tool.tool(),
-                (context, request) -> chain.callAsync(context, tool, request, req -> handler.apply(context, req),
-                        null));
+                (context, request) -> chain.callAsync(context, null, tool, request,
+                        req -> handler.apply(context, req), null));
     }
 
     // ---- list filters ----
@@ -266,8 +270,35 @@ public final class McpGuard implements AutoCloseable {
         private ApprovalMode approvalMode = ApprovalMode.WAIT;
         private Duration approvalTimeout = DEFAULT_APPROVAL_TIMEOUT;
         private Duration pendingRetryHint = DEFAULT_PENDING_RETRY_HINT;
+        private OpenTelemetry openTelemetry = OpenTelemetry.noop();
+        private TelemetryOptions telemetryOptions = TelemetryOptions.defaults();
 
         private Builder() {
+        }
+
+        /**
+         * Sets where spans and metrics go. Default {@link OpenTelemetry#noop()}: nothing is recorded and the guard
+         * allocates nothing for telemetry. Pass your SDK (e.g. from the autoconfigure module) to get a SERVER span per
+         * {@code tools/call} and {@code tools/list}, following the MCP semantic conventions.
+         *
+         * @param openTelemetry the OpenTelemetry instance
+         * @return this builder
+         */
+        public Builder openTelemetry(OpenTelemetry openTelemetry) {
+            this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
+            return this;
+        }
+
+        /**
+         * Sets what telemetry records beyond names and decisions (arguments and results are opt-in, redacted and
+         * capped).
+         *
+         * @param options the options
+         * @return this builder
+         */
+        public Builder telemetryOptions(TelemetryOptions options) {
+            this.telemetryOptions = Objects.requireNonNull(options, "options");
+            return this;
         }
 
         /**

@@ -1,5 +1,6 @@
 package io.mcpguard.identity;
 
+import io.mcpguard.telemetry.McpTelemetryNames;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpTransportContextExtractor;
 import io.modelcontextprotocol.server.transport.ServerHttpHeaderValidator;
@@ -133,7 +134,11 @@ public final class ApiKeyAuthenticator {
                     agent = agent.forRun(run);
                 }
             }
-            return McpTransportContext.create(Map.of(AgentIdentity.CONTEXT_KEY, agent));
+            String address = request.getRemoteAddr();
+            return McpTransportContext.create(address == null
+                    ? Map.of(AgentIdentity.CONTEXT_KEY, agent, McpTelemetryNames.CONTEXT_NETWORK_TRANSPORT, "tcp")
+                    : Map.of(AgentIdentity.CONTEXT_KEY, agent, McpTelemetryNames.CONTEXT_NETWORK_TRANSPORT, "tcp",
+                            McpTelemetryNames.CONTEXT_CLIENT_ADDRESS, address));
         };
     }
 

@@ -119,11 +119,17 @@ public final class Approvals {
         return null;
     }
 
-    /** The gate's answer for one call: run it, or refuse it with this decision. */
-    public record Outcome(Decision.Deny refusal, String approvalId) {
+    /**
+     * The gate's answer for one call: run it, or refuse it with this decision.
+     *
+     * @param refusal the refusal, or {@code null} when approved
+     * @param approvalId the approval id, or {@code null} if no request was made
+     * @param waitMillis how long the call waited for the answer
+     */
+    public record Outcome(Decision.Deny refusal, String approvalId, long waitMillis) {
 
-        static Outcome approved(String approvalId) {
-            return new Outcome(null, approvalId);
+        static Outcome approved(String approvalId, long waitMillis) {
+            return new Outcome(null, approvalId, waitMillis);
         }
 
         /**
@@ -137,7 +143,7 @@ public final class Approvals {
     }
 
     private record Call(AgentIdentity agent, String tool, String canonical, String sha256, Reversibility reversibility,
-            String rule, ApprovalRequest.Elicitor elicitor) {
+            String rule, ApprovalRequest.Elicitor elicitor, String traceId) {
 
         String key() {
             return agent.agentId() + '\u0000' + tool + '\u0000' + sha256;
@@ -145,10 +151,10 @@ public final class Approvals {
     }
 
     private Call describe(AgentIdentity agent, McpSchema.Tool tool, Map<String, Object> arguments,
-            ToolApproval facts, String rule, ApprovalRequest.Elicitor elicitor) {
+            ToolApproval facts, String rule, ApprovalRequest.Elicitor elicitor, String traceId) {
         String canonical = CanonicalJson.of(arguments == null ? Map.of() : arguments);
         return new Call(agent, tool.name(), canonical, CanonicalJson.sha256(canonical), facts.reversibility(), rule,
-                elicitor);
+                elicitor, traceId == null ? "" : traceId);
     }
 
     /**
@@ -160,17 +166,18 @@ public final class Approvals {
      * @param facts the tool's approval facts
      * @param rule why approval is needed
      * @param elicitor the channel to the client, or {@code null}
+     * @param traceId the call's trace id, or the empty string
      * @return the outcome
      */
     public Outcome gateSync(AgentIdentity agent, McpSchema.Tool tool, Map<String, Object> arguments,
-            ToolApproval facts, String rule, ApprovalRequest.Elicitor elicitor) {
-        Call call = describe(agent, tool, arguments, facts, rule, elicitor);
+            ToolApproval facts, String rule, ApprovalRequest.Elicitor elicitor, String traceId) {
+        Call call = describe(agent, tool, arguments, facts, rule, elicitor, traceId);
         if (mode == ApprovalMode.DEFER) {
             return deferredGate(call);
         }
         Decision.Deny limited = countRequest(call);
         if (limited != null) {
-            return new Outcome(limited, null);
+            return new Outcome(limited, null, 0);
         }
         ApprovalRequest request = newRequest(call);
         long start = System.nanoTime();
@@ -199,17 +206,18 @@ public final class Approvals {
      * @param facts the tool's approval facts
      * @param rule why approval is needed
      * @param elicitor the channel to the client, or {@code null}
+     * @param traceId the call's trace id, or the empty string
      * @return the outcome, when decided
      */
     public Mono<Outcome> gateAsync(AgentIdentity agent, McpSchema.Tool tool, Map<String, Object> arguments,
-            ToolApproval facts, String rule, ApprovalRequest.Elicitor elicitor) {
-        Call call = describe(agent, tool, arguments, facts, rule, elicitor);
+            ToolApproval facts, String rule, ApprovalRequest.Elicitor elicitor, String traceId) {
+        Call call = describe(agent, tool, arguments, facts, rule, elicitor, traceId);
         if (mode == ApprovalMode.DEFER) {
             return Mono.just(deferredGate(call));
         }
         Decision.Deny limited = countRequest(call);
         if (limited != null) {
-            return Mono.just(new Outcome(limited, null));
+            return Mono.just(new Outcome(limited, null, 0));
         }
         ApprovalRequest request = newRequest(call);
         long start = System.nanoTime();
@@ -238,7 +246,7 @@ public final class Approvals {
         String id = "A-" + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE)
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE).substring(0, 8);
         ApprovalRequest request = new ApprovalRequest(id, call.agent(), call.tool(), call.canonical(), call.sha256(),
-                call.reversibility(), call.rule(), "", limits.now(), call.elicitor());
+                call.reversibility(), call.rule(), call.traceId(), limits.now(), call.elicitor());
         limits.publish(new GuardEvent.ApprovalRequested(request.requestedAt(), call.agent().agentId(), call.tool(),
                 id, call.sha256(), call.rule()));
         log.info("Approval {} requested: agent '{}' tool '{}' arguments sha256 {} ({})", id, call.agent().agentId(),
@@ -280,9 +288,9 @@ public final class Approvals {
                 request.id(), approved, approver, reason, waited));
         log.info("Approval {} {} by '{}': {}", request.id(), approved ? "granted" : "refused", approver, reason);
         if (approved) {
-            return Outcome.approved(request.id());
+            return Outcome.approved(request.id(), waited.toMillis());
         }
-        return new Outcome(refusal(code, call.tool(), request.id(), reason), request.id());
+        return new Outcome(refusal(code, call.tool(), request.id(), reason), request.id(), waited.toMillis());
     }
 
     private static Decision.Deny refusal(ReasonCode code, String tool, String approvalId, String reason) {
@@ -327,7 +335,7 @@ public final class Approvals {
                         if (existing.state.compareAndSet(State.APPROVED, State.USED)) {
                             deferred.remove(key, existing);
                             log.info("Approval {} used by the identical call", existing.request.id());
-                            return Outcome.approved(existing.request.id());
+                            return Outcome.approved(existing.request.id(), 0);
                         }
                         continue;
                     }
@@ -335,7 +343,7 @@ public final class Approvals {
                         deferred.remove(key, existing);
                         ApprovalDecision d = existing.decision;
                         return new Outcome(refusal(ReasonCode.APPROVAL_DENIED, call.tool(), existing.request.id(),
-                                d == null ? "denied" : d.reason()), existing.request.id());
+                                d == null ? "denied" : d.reason()), existing.request.id(), 0);
                     }
                     case USED -> {
                         deferred.remove(key, existing);
@@ -348,7 +356,7 @@ public final class Approvals {
             }
             Decision.Deny limited = countRequest(call);
             if (limited != null) {
-                return new Outcome(limited, null);
+                return new Outcome(limited, null, 0);
             }
             ApprovalRequest request = newRequest(call);
             Deferred created = new Deferred(request, now.plus(timeout));
@@ -392,7 +400,7 @@ public final class Approvals {
                 "Call to '" + tool + "' needs a human's approval (approval " + approvalId + "). Retry the identical "
                         + "call once it is approved; other arguments need their own approval.",
                 pendingRetryHint);
-        return new Outcome(deny, approvalId);
+        return new Outcome(deny, approvalId, 0);
     }
 
     private void expire(Deferred entry) {

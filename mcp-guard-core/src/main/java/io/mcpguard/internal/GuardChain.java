@@ -8,10 +8,12 @@ import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.AgentResolver;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
+import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.modelcontextprotocol.util.ToolInputValidator;
+import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -24,6 +26,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,9 +34,10 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
 /**
- * The guard chain, written once: {@code identity -> scope -> arguments -> handler -> outcome}. The admission steps are
- * plain synchronous code; {@link #callSync} and {@link #callAsync} are the thin executors for the SDK's two handler
- * styles. Unstable API.
+ * The guard chain, written once: {@code span -> identity -> scope -> arguments -> quota -> concurrency -> breaker ->
+ * approval -> handler -> outcome}. Everything up to the breaker is plain synchronous code shared by both executors;
+ * {@link #callSync} and {@link #callAsync} differ only in how they wait for an approval and run the handler. Unstable
+ * API.
  *
  * <p>Fails closed: a resolver or matcher that throws denies; an unknown agent sees and calls nothing.
  */
@@ -46,6 +50,7 @@ public final class GuardChain {
     private final JsonSchemaValidator validator;
     private final Limits limits;
     private final Approvals approvals;
+    private final GuardTelemetry telemetry;
     private final Map<String, McpSchema.Tool> guardedTools = new ConcurrentHashMap<>();
     private final Set<String> warnedUnguarded = ConcurrentHashMap.newKeySet();
 
@@ -57,18 +62,20 @@ public final class GuardChain {
      * @param validator the JSON schema validator for arguments
      * @param limits the runtime state of the policy's limits
      * @param approvals the approval gate
+     * @param telemetry spans and metrics
      */
     public GuardChain(Policy policy, AgentResolver resolver, JsonSchemaValidator validator, Limits limits,
-            Approvals approvals) {
+            Approvals approvals, GuardTelemetry telemetry) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
         this.validator = Objects.requireNonNull(validator, "validator");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.approvals = Objects.requireNonNull(approvals, "approvals");
+        this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
     }
 
     /**
-     * A tool served through the guard, with the limits that apply to it.
+     * A tool served through the guard, with what the chain needs to know about it.
      *
      * @param tool the tool's definition
      * @param limits its limits
@@ -78,7 +85,8 @@ public final class GuardChain {
     }
 
     /**
-     * Records that a tool is served through the guard (only such tools are ever listed) and resolves its limits.
+     * Records that a tool is served through the guard (only such tools are ever listed) and resolves its limits and
+     * approval rules.
      *
      * @param tool the tool's definition
      * @return the guarded tool
@@ -87,6 +95,8 @@ public final class GuardChain {
         guardedTools.put(tool.name(), tool);
         return new GuardedTool(tool, limits.forTool(tool), approvals.forTool(tool));
     }
+
+    // ---- tools/list ----
 
     /**
      * The {@code tools/list} decision: listed only if guarded, the caller is known, and the policy grants it.
@@ -105,18 +115,60 @@ public final class GuardChain {
             return false;
         }
         AgentIdentity agent = resolve(context);
-        return agent != null && permits(agent, tool);
+        boolean visible = agent != null && permits(agent, tool);
+        telemetry.listDecision(context, agent, tool.name(), visible, guardedTools.size());
+        return visible;
+    }
+
+    // ---- the shared steps: identity, scope, arguments, limits ----
+
+    /** What the shared steps decided: a refusal (visible or hidden), or a permit to go on. */
+    private record Admitted(AgentIdentity agent, Limits.Permit permit, Decision.Deny refusal) {
+    }
+
+    private Admitted admit(McpTransportContext context, GuardedTool guarded, CallToolRequest request,
+            GuardTelemetry.Observation obs) {
+        McpSchema.Tool tool = guarded.tool();
+        AgentIdentity agent = resolve(context);
+        if (agent == null) {
+            return refused(null, new Decision.Deny(ReasonCode.UNKNOWN_AGENT, Decision.Step.IDENTITY,
+                    Refusals.UNKNOWN_TOOL_MESSAGE), obs);
+        }
+        obs.agent(agent, guarded.approval().reversibility().code());
+        if (!permits(agent, tool)) {
+            return refused(agent, new Decision.Deny(ReasonCode.OUT_OF_SCOPE, Decision.Step.SCOPE,
+                    Refusals.UNKNOWN_TOOL_MESSAGE), obs);
+        }
+        String invalid = validateArguments(tool, request);
+        if (invalid != null) {
+            return refused(agent, new Decision.Deny(ReasonCode.INVALID_ARGUMENTS, Decision.Step.ARGUMENTS, invalid),
+                    obs);
+        }
+        Object admission = guarded.limits().admit(agent);
+        if (admission instanceof Decision.Deny deny) {
+            return refused(agent, deny, obs);
+        }
+        Limits.Permit permit = (Limits.Permit) admission;
+        if (permit.quotaRemaining() >= 0) {
+            obs.quotaRemaining(permit.quotaRemaining());
+        }
+        return new Admitted(agent, permit, null);
+    }
+
+    private static Admitted refused(AgentIdentity agent, Decision.Deny deny, GuardTelemetry.Observation obs) {
+        obs.refused(deny);
+        return new Admitted(agent, null, deny);
     }
 
     /**
-     * Runs the admission steps for one call.
+     * Runs identity, scope and argument checks for one call (no limits, no approval). For tests and tools.
      *
-     * @param context the request's transport context
-     * @param tool the tool the SDK dispatched to
+     * @param context the transport context
+     * @param tool the tool
      * @param request the call
      * @return allow with the verified identity, or the refusal
      */
-    public Decision admit(McpTransportContext context, McpSchema.Tool tool, CallToolRequest request) {
+    public Decision check(McpTransportContext context, McpSchema.Tool tool, CallToolRequest request) {
         AgentIdentity agent = resolve(context);
         if (agent == null) {
             return new Decision.Deny(ReasonCode.UNKNOWN_AGENT, Decision.Step.IDENTITY, Refusals.UNKNOWN_TOOL_MESSAGE);
@@ -125,53 +177,67 @@ public final class GuardChain {
             return new Decision.Deny(ReasonCode.OUT_OF_SCOPE, Decision.Step.SCOPE, Refusals.UNKNOWN_TOOL_MESSAGE);
         }
         String invalid = validateArguments(tool, request);
-        if (invalid != null) {
-            return new Decision.Deny(ReasonCode.INVALID_ARGUMENTS, Decision.Step.ARGUMENTS, invalid);
-        }
-        return new Decision.Allow(agent);
+        return invalid == null ? new Decision.Allow(agent)
+                : new Decision.Deny(ReasonCode.INVALID_ARGUMENTS, Decision.Step.ARGUMENTS, invalid);
     }
+
+    // ---- synchronous executor ----
 
     /**
      * Guards one call to a synchronous handler.
      *
      * @param context the transport context
+     * @param sessionId the MCP session id, or {@code null} (stateless)
      * @param guarded the tool and its limits
      * @param request the call
      * @param handler the tool's own handler
      * @param elicitor the channel to the human at the client, or {@code null} (stateless)
      * @return the handler's result, or a refusal result
-     * @throws io.modelcontextprotocol.spec.McpError the unknown-tool error, for hidden tools and unknown agents
+     * @throws McpError the unknown-tool error, for hidden tools and unknown agents
      */
-    public CallToolResult callSync(McpTransportContext context, GuardedTool guarded, CallToolRequest request,
-            Function<CallToolRequest, CallToolResult> handler, ApprovalRequest.Elicitor elicitor) {
+    public CallToolResult callSync(McpTransportContext context, String sessionId, GuardedTool guarded,
+            CallToolRequest request, Function<CallToolRequest, CallToolResult> handler,
+            ApprovalRequest.Elicitor elicitor) {
+        GuardTelemetry.Observation obs = telemetry.startCall(context, sessionId, guarded.tool().name(), request);
+        try (Scope scope = obs.makeCurrent()) {
+            CallToolResult result = callSync(guarded, request, handler, elicitor, context, obs);
+            obs.end(result);
+            return result;
+        } catch (McpError hidden) {
+            obs.end(hidden);
+            throw hidden;
+        }
+    }
+
+    private CallToolResult callSync(GuardedTool guarded, CallToolRequest request,
+            Function<CallToolRequest, CallToolResult> handler, ApprovalRequest.Elicitor elicitor,
+            McpTransportContext context, GuardTelemetry.Observation obs) {
         McpSchema.Tool tool = guarded.tool();
-        Decision decision = admit(context, tool, request);
-        if (decision instanceof Decision.Deny deny) {
-            return refuse(deny, tool, request);
+        Admitted admitted = admit(context, guarded, request, obs);
+        if (admitted.refusal() != null) {
+            return refuse(admitted.refusal(), tool, request);
         }
-        AgentIdentity agent = ((Decision.Allow) decision).agent();
-        Object admission = guarded.limits().admit(agent);
-        if (admission instanceof Decision.Deny deny) {
-            return refuse(deny, tool, request);
-        }
-        Limits.Permit permit = (Limits.Permit) admission;
+        AgentIdentity agent = admitted.agent();
+        Limits.Permit permit = admitted.permit();
         String ask = approvals.reasonToAsk(guarded.approval(), request.arguments());
         if (ask != null) {
             Approvals.Outcome outcome;
             try {
-                outcome = approvals.gateSync(agent, tool, request.arguments(), guarded.approval(), ask, elicitor);
+                outcome = approvals.gateSync(agent, tool, request.arguments(), guarded.approval(), ask, elicitor,
+                        obs.traceId());
             } catch (RuntimeException e) {
                 outcome = approvalFailed(tool, e);
             }
+            obs.approval(outcome.approvalId(), outcome.waitMillis());
             if (!outcome.approved()) {
                 permit.cancel();
-                log.debug("Refused call to '{}': {}", tool.name(), outcome.refusal().reason().code());
+                obs.refused(outcome.refusal());
                 return Refusals.result(outcome.refusal(), outcome.approvalId());
             }
         }
         Duration timeout = permit.timeout();
         if (timeout != null) {
-            return callWithTimeout(tool, agent, request, handler, permit, timeout);
+            return callWithTimeout(tool, agent, request, handler, permit, timeout, obs);
         }
         CallToolResult result;
         try {
@@ -179,12 +245,12 @@ public final class GuardChain {
         } catch (Throwable failure) {
             permit.failure(failure);
             permit.release();
-            return toolFailure(tool, agent, failure);
+            return toolFailure(tool, agent, failure, obs);
         }
         if (result == null) {
             permit.failure(null);
             permit.release();
-            return toolFailure(tool, agent, null);
+            return toolFailure(tool, agent, null, obs);
         }
         permit.success();
         permit.release();
@@ -192,27 +258,28 @@ public final class GuardChain {
     }
 
     private CallToolResult callWithTimeout(McpSchema.Tool tool, AgentIdentity agent, CallToolRequest request,
-            Function<CallToolRequest, CallToolResult> handler, Limits.Permit permit, Duration timeout) {
+            Function<CallToolRequest, CallToolResult> handler, Limits.Permit permit, Duration timeout,
+            GuardTelemetry.Observation obs) {
         Future<CallToolResult> future;
         try {
             // The slots are freed when the handler really ends, not at the timeout: a handler that ignores
             // interruption still counts against concurrency limits while it runs.
-            future = limits.toolExecutor().submit(() -> {
+            future = limits.toolExecutor().submit(obs.context().wrap(() -> {
                 try {
                     return handler.apply(request);
                 } finally {
                     permit.release();
                 }
-            });
+            }));
         } catch (RejectedExecutionException e) {
             permit.cancel();
-            return toolFailure(tool, agent, e);
+            return toolFailure(tool, agent, e, obs);
         }
         try {
             CallToolResult result = future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
             if (result == null) {
                 permit.failure(null);
-                return toolFailure(tool, agent, null);
+                return toolFailure(tool, agent, null, obs);
             }
             permit.success();
             return result;
@@ -220,59 +287,78 @@ public final class GuardChain {
             permit.failure(e);
             future.cancel(true);
             permit.timedOut(agent.agentId());
-            return timedOut(tool, agent, timeout);
+            return timedOut(tool, agent, timeout, obs);
         } catch (ExecutionException e) {
             permit.failure(e.getCause());
-            return toolFailure(tool, agent, e.getCause());
+            return toolFailure(tool, agent, e.getCause(), obs);
         } catch (InterruptedException e) {
             permit.abandon();
             future.cancel(true);
             Thread.currentThread().interrupt();
-            return toolFailure(tool, agent, e);
+            return toolFailure(tool, agent, e, obs);
         }
     }
+
+    // ---- asynchronous executor ----
 
     /**
      * Guards one call to an asynchronous handler.
      *
      * @param context the transport context
+     * @param sessionId the MCP session id, or {@code null} (stateless)
      * @param guarded the tool and its limits
      * @param request the call
      * @param handler the tool's own handler
      * @param elicitor the channel to the human at the client, or {@code null} (stateless)
      * @return the handler's result, a refusal result, or the unknown-tool error
      */
-    public Mono<CallToolResult> callAsync(McpTransportContext context, GuardedTool guarded, CallToolRequest request,
-            Function<CallToolRequest, Mono<CallToolResult>> handler, ApprovalRequest.Elicitor elicitor) {
+    public Mono<CallToolResult> callAsync(McpTransportContext context, String sessionId, GuardedTool guarded,
+            CallToolRequest request, Function<CallToolRequest, Mono<CallToolResult>> handler,
+            ApprovalRequest.Elicitor elicitor) {
+        GuardTelemetry.Observation obs = telemetry.startCall(context, sessionId, guarded.tool().name(), request);
+        Mono<CallToolResult> call;
+        try (Scope scope = obs.makeCurrent()) {
+            call = callAsync(guarded, request, handler, elicitor, context, obs);
+        }
+        return call.doOnNext(obs::end).doOnError(McpError.class, obs::end);
+    }
+
+    private Mono<CallToolResult> callAsync(GuardedTool guarded, CallToolRequest request,
+            Function<CallToolRequest, Mono<CallToolResult>> handler, ApprovalRequest.Elicitor elicitor,
+            McpTransportContext context, GuardTelemetry.Observation obs) {
         McpSchema.Tool tool = guarded.tool();
-        Decision decision = admit(context, tool, request);
-        if (decision instanceof Decision.Deny deny) {
-            return refuseAsync(deny, tool, request);
+        Admitted admitted = admit(context, guarded, request, obs);
+        if (admitted.refusal() != null) {
+            Decision.Deny deny = admitted.refusal();
+            if (Refusals.isHidden(deny)) {
+                logHidden(deny, tool);
+                return Mono.error(Refusals.unknownTool(request.name()));
+            }
+            return Mono.just(refuse(deny, tool, request));
         }
-        AgentIdentity agent = ((Decision.Allow) decision).agent();
-        Object admission = guarded.limits().admit(agent);
-        if (admission instanceof Decision.Deny deny) {
-            return refuseAsync(deny, tool, request);
-        }
-        Limits.Permit permit = (Limits.Permit) admission;
+        AgentIdentity agent = admitted.agent();
+        Limits.Permit permit = admitted.permit();
         String ask = approvals.reasonToAsk(guarded.approval(), request.arguments());
         if (ask == null) {
-            return runAsync(tool, agent, request, handler, permit);
+            return runAsync(tool, agent, request, handler, permit, obs);
         }
         Mono<Approvals.Outcome> gate;
         try {
-            gate = approvals.gateAsync(agent, tool, request.arguments(), guarded.approval(), ask, elicitor);
+            gate = approvals.gateAsync(agent, tool, request.arguments(), guarded.approval(), ask, elicitor,
+                    obs.traceId());
         } catch (RuntimeException e) {
             gate = Mono.just(approvalFailed(tool, e));
         }
-        java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean started = new AtomicBoolean();
         return gate.flatMap(outcome -> {
+            obs.approval(outcome.approvalId(), outcome.waitMillis());
             if (!outcome.approved()) {
                 permit.cancel();
+                obs.refused(outcome.refusal());
                 return Mono.just(Refusals.result(outcome.refusal(), outcome.approvalId()));
             }
             started.set(true);
-            return runAsync(tool, agent, request, handler, permit);
+            return runAsync(tool, agent, request, handler, permit, obs);
         }).doOnCancel(() -> {
             if (!started.get()) {
                 permit.cancel(); // the caller went away while waiting for the approver
@@ -280,34 +366,35 @@ public final class GuardChain {
         });
     }
 
-    private Approvals.Outcome approvalFailed(McpSchema.Tool tool, RuntimeException e) {
-        log.warn("Approval gate failed for tool '{}'; denying (fail closed)", tool.name(), e);
-        return new Approvals.Outcome(new Decision.Deny(ReasonCode.APPROVAL_DENIED, Decision.Step.APPROVAL,
-                "Call to '" + tool.name() + "' was not approved: its arguments cannot be submitted for approval."),
-                null);
-    }
-
     private Mono<CallToolResult> runAsync(McpSchema.Tool tool, AgentIdentity agent, CallToolRequest request,
-            Function<CallToolRequest, Mono<CallToolResult>> handler, Limits.Permit permit) {
-        Mono<CallToolResult> call = Mono.defer(() -> handler.apply(request));
+            Function<CallToolRequest, Mono<CallToolResult>> handler, Limits.Permit permit,
+            GuardTelemetry.Observation obs) {
+        Mono<CallToolResult> call = Mono.defer(() -> {
+            try (Scope scope = obs.makeCurrent()) {
+                return handler.apply(request);
+            }
+        });
         Duration timeout = permit.timeout();
         if (timeout != null) {
             call = call.timeout(timeout, Mono.fromSupplier(() -> {
                 permit.failure(new TimeoutException("timed out after " + timeout));
                 permit.timedOut(agent.agentId());
-                return timedOut(tool, agent, timeout);
+                return timedOut(tool, agent, timeout, obs);
             }));
         }
         return call
                 .doOnNext(result -> permit.success())
                 .switchIfEmpty(Mono.fromSupplier(() -> {
                     permit.failure(null);
-                    return toolFailure(tool, agent, null);
+                    return toolFailure(tool, agent, null, obs);
                 }))
                 .onErrorResume(failure -> {
                     permit.failure(failure);
-                    return Mono.just(toolFailure(tool, agent, failure));
+                    return Mono.just(toolFailure(tool, agent, failure, obs));
                 })
+                // The handler is done (or cancelled by the timeout) once an answer exists: free the slots before the
+                // answer reaches the agent, which may call again at once.
+                .doOnNext(result -> permit.release())
                 .doFinally(signal -> {
                     if (signal == SignalType.CANCEL) {
                         permit.abandon();
@@ -316,32 +403,50 @@ public final class GuardChain {
                 });
     }
 
-    private Mono<CallToolResult> refuseAsync(Decision.Deny deny, McpSchema.Tool tool, CallToolRequest request) {
-        if (Refusals.isHidden(deny)) {
-            logHidden(deny, tool, request);
-            return Mono.error(Refusals.unknownTool(request.name()));
-        }
-        return Mono.just(refuse(deny, tool, request));
+    // ---- answers ----
+
+    private Approvals.Outcome approvalFailed(McpSchema.Tool tool, RuntimeException e) {
+        log.warn("Approval gate failed for tool '{}'; denying (fail closed)", tool.name(), e);
+        return new Approvals.Outcome(new Decision.Deny(ReasonCode.APPROVAL_DENIED, Decision.Step.APPROVAL,
+                "Call to '" + tool.name() + "' was not approved: its arguments cannot be submitted for approval."),
+                null, 0);
     }
 
-    private static CallToolResult timedOut(McpSchema.Tool tool, AgentIdentity agent, Duration timeout) {
-        log.warn("Tool '{}' timed out after {} for agent '{}'; cancelled", tool.name(), timeout, agent.agentId());
-        return Refusals.result(new Decision.Deny(ReasonCode.TIMEOUT, Decision.Step.HANDLER,
-                "Tool '" + tool.name() + "' did not finish within " + Texts.duration(timeout) + " and was cancelled."));
-    }
-
-    private CallToolResult refuse(Decision.Deny deny, McpSchema.Tool tool, CallToolRequest request) {
+    private static CallToolResult refuse(Decision.Deny deny, McpSchema.Tool tool, CallToolRequest request) {
         if (Refusals.isHidden(deny)) {
-            logHidden(deny, tool, request);
+            logHidden(deny, tool);
             throw Refusals.unknownTool(request.name());
         }
         log.debug("Refused call to '{}': {} at step {}", tool.name(), deny.reason().code(), deny.step().code());
         return Refusals.result(deny);
     }
 
-    private static void logHidden(Decision.Deny deny, McpSchema.Tool tool, CallToolRequest request) {
+    private static void logHidden(Decision.Deny deny, McpSchema.Tool tool) {
         log.debug("Refused call to '{}' as unknown tool: {}", tool.name(), deny.reason().code());
     }
+
+    private static CallToolResult timedOut(McpSchema.Tool tool, AgentIdentity agent, Duration timeout,
+            GuardTelemetry.Observation obs) {
+        log.warn("Tool '{}' timed out after {} for agent '{}'; cancelled", tool.name(), timeout, agent.agentId());
+        Decision.Deny deny = new Decision.Deny(ReasonCode.TIMEOUT, Decision.Step.HANDLER,
+                "Tool '" + tool.name() + "' did not finish within " + Texts.duration(timeout) + " and was cancelled.");
+        obs.refused(deny);
+        return Refusals.result(deny);
+    }
+
+    private static CallToolResult toolFailure(McpSchema.Tool tool, AgentIdentity agent, Throwable failure,
+            GuardTelemetry.Observation obs) {
+        String errorId = newErrorId();
+        if (failure == null) {
+            log.error("Tool '{}' returned no result for agent '{}' [{}]", tool.name(), agent.agentId(), errorId);
+        } else {
+            log.error("Tool '{}' failed for agent '{}' [{}]", tool.name(), agent.agentId(), errorId, failure);
+        }
+        obs.failed(errorId);
+        return Refusals.toolFailure(tool.name(), errorId);
+    }
+
+    // ---- steps ----
 
     private AgentIdentity resolve(McpTransportContext context) {
         try {
@@ -375,16 +480,6 @@ public final class GuardChain {
             log.warn("Argument validation failed with an exception for tool '{}'; refusing the call", tool.name(), e);
             return "Tool (" + tool.name() + ") input validation failed";
         }
-    }
-
-    private static CallToolResult toolFailure(McpSchema.Tool tool, AgentIdentity agent, Throwable failure) {
-        String errorId = newErrorId();
-        if (failure == null) {
-            log.error("Tool '{}' returned no result for agent '{}' [{}]", tool.name(), agent.agentId(), errorId);
-        } else {
-            log.error("Tool '{}' failed for agent '{}' [{}]", tool.name(), agent.agentId(), errorId, failure);
-        }
-        return Refusals.toolFailure(tool.name(), errorId);
     }
 
     private static String newErrorId() {

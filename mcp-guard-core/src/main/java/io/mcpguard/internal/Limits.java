@@ -266,6 +266,11 @@ public final class Limits implements AutoCloseable {
             this.tolerance = interval * (rule.limit() - 1);
         }
 
+        /** Returns how many more calls this bucket would admit at {@code now}. */
+        long remaining(RateBucket bucket, long now) {
+            return bucket.remaining(now, interval, tolerance);
+        }
+
         /** Returns the bucket taken (admitted), or null with the retry in {@code retry[0]}. */
         RateBucket take(String agentId, long now, long[] retry) {
             String key = fixedKey != null ? fixedKey : agentId;
@@ -377,7 +382,7 @@ public final class Limits implements AutoCloseable {
             this.timeout = policy.timeouts().stream().filter(rule -> Matching.selects(rule.tools(), definition))
                     .map(TimeoutRule::timeout).findFirst().orElse(null);
             // With no quota, slot or breaker there is nothing to settle: one shared permit, no allocation per call.
-            this.unlimitedPermit = new Permit(this, null, null);
+            this.unlimitedPermit = new Permit(this, null, null, -1);
         }
 
         private CircuitBreaker newBreaker(BreakerRule rule) {
@@ -450,6 +455,14 @@ public final class Limits implements AutoCloseable {
                     taken[i] = bucket;
                 }
             }
+            long remaining = -1;
+            if (taken != null) {
+                long now = Clocks.nanos(clock);
+                remaining = Long.MAX_VALUE;
+                for (int i = 0; i < quotas.length; i++) {
+                    remaining = Math.min(remaining, quotas[i].remaining(taken[i], now));
+                }
+            }
             InFlight[] slots = concurrency.length == 0 ? null : new InFlight[concurrency.length];
             for (int i = 0; i < concurrency.length; i++) {
                 InFlight slot = concurrency[i].take(agentId);
@@ -465,7 +478,7 @@ public final class Limits implements AutoCloseable {
                 refund(taken, quotas.length);
                 return circuitDenied(agentId);
             }
-            return new Permit(this, taken, slots);
+            return new Permit(this, taken, slots, remaining);
         }
 
         private void refund(RateBucket[] taken, int upTo) {
@@ -536,13 +549,15 @@ public final class Limits implements AutoCloseable {
         private final RateBucket[] taken;
         private final InFlight[] slots;
         private final long startNanos;
+        private final long quotaRemaining;
         private volatile int settled;
         private volatile int released;
 
-        Permit(ToolLimits limits, RateBucket[] taken, InFlight[] slots) {
+        Permit(ToolLimits limits, RateBucket[] taken, InFlight[] slots, long quotaRemaining) {
             this.limits = limits;
             this.taken = taken;
             this.slots = slots;
+            this.quotaRemaining = quotaRemaining;
             this.startNanos = limits.breaker == null ? 0 : limits.nanosNow();
         }
 
@@ -602,6 +617,15 @@ public final class Limits implements AutoCloseable {
          */
         public Duration timeout() {
             return limits.timeout;
+        }
+
+        /**
+         * Returns how many more calls the tightest quota would admit right after this one, or -1 with no quota.
+         *
+         * @return the count
+         */
+        public long quotaRemaining() {
+            return quotaRemaining;
         }
 
         void timedOut(String agentId) {

@@ -43,6 +43,23 @@ final class RateBucket {
     }
 
     /**
+     * Returns how many calls the bucket would admit now, one after another.
+     *
+     * @param now epoch nanos
+     * @param interval nanos per call
+     * @param tolerance burst tolerance
+     * @return the count, at least 0
+     */
+    long remaining(long now, long interval, long tolerance) {
+        long current = tat;
+        if (current == RETIRED) {
+            return tolerance / interval + 1;
+        }
+        long slack = now + tolerance - Math.max(current, now);
+        return slack < 0 ? 0 : slack / interval + 1;
+    }
+
+    /**
      * Gives back one call taken by {@link #tryAcquire}, for a call a later step refused.
      *
      * @param interval nanos per call
