@@ -3,6 +3,8 @@ package io.mcpguard.examples;
 import io.mcpguard.approval.ApprovalQueue;
 import io.mcpguard.approval.ApprovalRequest;
 import io.mcpguard.examples.orders.OrderStore;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
@@ -37,6 +39,8 @@ public final class Demo {
     private final PrintStream out;
     private final List<String> errorIds = new ArrayList<>();
     private final ApprovalQueue pendingApprovals = ApprovalQueue.create().onRequest(this::humanDecides);
+    private final Map<String, io.opentelemetry.api.trace.Span> runs = new java.util.LinkedHashMap<>();
+    private io.opentelemetry.api.trace.Tracer tracer;
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     Demo(PrintStream out) {
@@ -55,17 +59,47 @@ public final class Demo {
         // Tomcat logs through java.util.logging; its start-up chatter is not part of the story.
         TOMCAT_LOG.setLevel(java.util.logging.Level.SEVERE);
         int status = 0;
+        SpanRecorder recorded = new SpanRecorder();
+        boolean exporting = System.getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != null
+                || System.getProperty("otel.exporter.otlp.endpoint") != null;
+        // The standard OTEL_* variables configure the SDK; without an endpoint nothing is exported, and the demo
+        // still records its spans to print the per-run trace summary.
+        var sdk = AutoConfiguredOpenTelemetrySdk.builder()
+                .addPropertiesSupplier(() -> exporting
+                        ? Map.of("otel.service.name", "mcp-guard-demo")
+                        : Map.of("otel.service.name", "mcp-guard-demo", "otel.traces.exporter", "none",
+                                "otel.metrics.exporter", "none", "otel.logs.exporter", "none"))
+                .addTracerProviderCustomizer((tracing, config) ->
+                        tracing.addSpanProcessor(SimpleSpanProcessor.create(recorded)))
+                .build().getOpenTelemetrySdk();
         try {
-            new Demo(System.out).run();
+            new Demo(System.out).run(sdk, recorded);
+            if (exporting) {
+                System.out.println("  Spans exported over OTLP; in Jaeger (http://localhost:16686) search service "
+                        + "'mcp-guard-demo'.");
+            }
         } catch (Exception e) {
             System.err.println("The demo failed: " + e);
             status = 1;
         }
+        sdk.close();
         System.exit(status);
     }
 
     void run() throws Exception {
-        try (OrderServer server = OrderServer.startHttp(0, OrderStore.seeded(), pendingApprovals)) {
+        run(io.opentelemetry.api.OpenTelemetry.noop(), null);
+    }
+
+    /**
+     * Runs the demo with telemetry.
+     *
+     * @param otel where the server's spans go
+     * @param recorded the demo's own copy of the spans, for the trace summary, or {@code null}
+     * @throws Exception if the demo cannot run
+     */
+    void run(io.opentelemetry.api.OpenTelemetry otel, SpanRecorder recorded) throws Exception {
+        this.tracer = otel.getTracer("io.mcpguard.examples.demo");
+        try (OrderServer server = OrderServer.startHttp(0, OrderStore.seeded(), pendingApprovals, otel)) {
             out.println("mcp-guard demo: a guarded order server on " + server.url());
             out.println("policy sha256 " + OrderServer.POLICY.fingerprint());
             out.println(indent(OrderServer.POLICY.canonicalForm()));
@@ -144,6 +178,7 @@ public final class Demo {
                 }
             }
         }
+        traceSummary(recorded);
         out.println();
         out.println("Done.");
     }
@@ -211,7 +246,8 @@ public final class Demo {
     private void call(String agent, McpSyncClient client, String tool, Map<String, Object> args) {
         String outcome;
         try {
-            McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest(tool, args));
+            McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest(tool, args,
+                    traceparent(agent)));
             String text = result.content().stream()
                     .map(c -> c instanceof McpSchema.TextContent t ? t.text() : c.type())
                     .collect(Collectors.joining(" "));
@@ -230,6 +266,48 @@ public final class Demo {
             outcome = "JSON-RPC error " + error.code() + " \"" + error.message() + "\" (" + error.data() + ")";
         }
         out.printf("  %-22s %-18s %-44s -> %s%n", agent, tool, json(args), outcome);
+    }
+
+    /**
+     * Each agent's work is one run, one trace: the agent side starts a span for its run and sends its W3C context in
+     * every call's {@code _meta.traceparent}, as SEP-414 describes; the guard's spans become its children.
+     */
+    private Map<String, Object> traceparent(String agent) {
+        var run = runs.computeIfAbsent(agent.replace(" (stdio)", ""),
+                name -> tracer.spanBuilder("agent run " + name).setSpanKind(io.opentelemetry.api.trace.SpanKind.CLIENT)
+                        .startSpan());
+        var context = run.getSpanContext();
+        if (!context.isValid()) {
+            return Map.of();
+        }
+        return Map.of("traceparent", "00-" + context.getTraceId() + "-" + context.getSpanId() + "-"
+                + context.getTraceFlags().asHex());
+    }
+
+    private void traceSummary(SpanRecorder recorded) {
+        section("9. One trace per agent run (OpenTelemetry; the same spans reach Jaeger when "
+                + "OTEL_EXPORTER_OTLP_ENDPOINT is set)");
+        runs.values().forEach(io.opentelemetry.api.trace.Span::end);
+        if (recorded == null) {
+            out.println("  (telemetry off)");
+            return;
+        }
+        var spans = recorded.spans();
+        for (var run : runs.entrySet()) {
+            String traceId = run.getValue().getSpanContext().getTraceId();
+            var inTrace = spans.stream().filter(s -> s.getTraceId().equals(traceId))
+                    .filter(s -> s.getName().startsWith("tools/"))
+                    .sorted(java.util.Comparator.comparingLong(io.opentelemetry.sdk.trace.data.SpanData::getStartEpochNanos))
+                    .toList();
+            out.printf("  %s  trace %s  %d guarded calls%n", run.getKey(), traceId, inTrace.size());
+            for (var span : inTrace) {
+                var a = span.getAttributes();
+                String decision = a.get(io.opentelemetry.api.common.AttributeKey.stringKey("mcp_guard.decision"));
+                String reason = a.get(io.opentelemetry.api.common.AttributeKey.stringKey("mcp_guard.reason"));
+                out.printf("    %-30s %-7s %-22s %6.1f ms%n", span.getName(), decision,
+                        reason == null ? "" : reason, (span.getEndEpochNanos() - span.getStartEpochNanos()) / 1e6);
+            }
+        }
     }
 
     private static String json(Map<String, Object> args) {

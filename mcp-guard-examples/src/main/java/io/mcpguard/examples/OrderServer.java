@@ -16,6 +16,8 @@ import io.mcpguard.quota.QuotaRule;
 import io.mcpguard.examples.orders.OrderStore;
 import io.mcpguard.examples.orders.OrderTools;
 import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
@@ -102,17 +104,20 @@ public final class OrderServer implements AutoCloseable {
      * @param port the port, or 0 for a free one
      * @param store the data the tools act on
      * @param approvals who decides calls that need a human's approval
+     * @param openTelemetry where spans and metrics go ({@code OpenTelemetry.noop()} for nowhere)
      * @return the running server
      * @throws Exception if it cannot start
      */
-    public static OrderServer startHttp(int port, OrderStore store, ApprovalHandler approvals) throws Exception {
+    public static OrderServer startHttp(int port, OrderStore store, ApprovalHandler approvals,
+            OpenTelemetry openTelemetry) throws Exception {
         ApiKeyAuthenticator keys = demoKeys();
         var transport = HttpServletStreamableServerTransportProvider.builder()
                 .mcpEndpoint("/mcp")
                 .httpHeaderValidator(keys.headerValidator())   // no or unknown key: 401 before MCP runs
                 .contextExtractor(keys.contextExtractor())     // the verified identity, never the key
                 .build();
-        McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(keys.resolver()).approvals(approvals).build();
+        McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(keys.resolver()).approvals(approvals)
+                .openTelemetry(openTelemetry).build();
         McpSyncServer server = guard.install(McpServer.sync(transport)
                 .serverInfo("orders", "1.0.0")
                 .immediateExecution(true), OrderTools.all(store)).build();
@@ -154,7 +159,8 @@ public final class OrderServer implements AutoCloseable {
         }
         int port = args.length == 2 && args[0].equals("--http") ? Integer.parseInt(args[1]) : 8080;
         // Standing alone, the server asks the human at the client (e.g. the MCP Inspector) to approve.
-        try (OrderServer server = startHttp(port, OrderStore.seeded(), ElicitationApprovalHandler.create())) {
+        var otel = AutoConfiguredOpenTelemetrySdk.initialize().getOpenTelemetrySdk();
+        try (OrderServer server = startHttp(port, OrderStore.seeded(), ElicitationApprovalHandler.create(), otel)) {
             System.out.println("Guarded order server on " + server.url() + " (policy sha256 " + POLICY.fingerprint()
                     + "). Demo keys: " + DEMO_KEYS + ". Ctrl-C stops it.");
             new CountDownLatch(1).await();

@@ -13,7 +13,14 @@ class DemoTest {
     @Test
     void demoTranscriptShowsScopedDiscoveryRefusalsAndAuthentication() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        new Demo(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run();
+        SpanRecorder recorder = new SpanRecorder();
+        try (var sdk = io.opentelemetry.sdk.OpenTelemetrySdk.builder()
+                .setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                        .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(recorder))
+                        .build())
+                .build()) {
+            new Demo(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run(sdk, recorder);
+        }
         String transcript = bytes.toString(StandardCharsets.UTF_8);
 
         assertThat(transcript)
@@ -40,6 +47,11 @@ class DemoTest {
                 .contains("clientInfo claiming \"ops-admin\" -> sees [get_order, list_orders, update_order_note]")
                 .contains("subprocess OrderServer --stdio --agent billing-agent -> sees [get_order, issue_refund, list_orders]")
                 .containsPattern("billing-agent \\(stdio\\) +delete_customer .* -> JSON-RPC error -32602");
+        assertThat(transcript)
+                .containsPattern("support-bot  trace [0-9a-f]{32}  10 guarded calls")
+                .containsPattern("tools/call issue_refund +deny +out_of_scope")
+                .containsPattern("ops-admin  trace [0-9a-f]{32}  1 guarded calls\\R +tools/call delete_customer +deny "
+                        + "+approval_denied");
         // The agent never sees the back end's details; they stay in the transcript only where the demo quotes the
         // server's own log.
         String agentFacing = transcript.substring(0, transcript.indexOf("8. What the operator sees"));

@@ -22,7 +22,7 @@ class TypeScriptClientTest {
     @Test
     void typeScriptClientSeesTheGuardedServerAsDesigned() throws Exception {
         try (OrderServer server = OrderServer.startHttp(0, OrderStore.seeded(),
-                io.mcpguard.approval.ApprovalHandler.denyAll())) {
+                io.mcpguard.approval.ApprovalHandler.denyAll(), io.opentelemetry.api.OpenTelemetry.noop())) {
             Process node = new ProcessBuilder("node", "ts-client.mjs", server.url(),
                     OrderServer.DEMO_KEYS.get("support-bot"), OrderServer.DEMO_KEYS.get("billing-agent"))
                     .directory(NODE_DIR)
