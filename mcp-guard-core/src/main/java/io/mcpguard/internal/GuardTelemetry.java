@@ -430,7 +430,14 @@ public final class GuardTelemetry {
             return;
         }
         ListObservation finished = null;
+        List<ListObservation> abandoned = List.of();
         synchronized (lists) {
+            if (lists.size() >= MAX_OPEN_LISTS) {
+                // Lists that never saw all guarded tools (a tool removed from the server behind the guard's back):
+                // end them rather than hold them.
+                abandoned = new ArrayList<>(lists.values());
+                lists.clear();
+            }
             ListObservation list = lists.get(context);
             if (list == null || list.seen.contains(tool)) {
                 if (list != null) {
@@ -450,10 +457,13 @@ public final class GuardTelemetry {
                 finished = list;
             }
         }
+        abandoned.forEach(ListObservation::end);
         if (finished != null) {
             finished.end();
         }
     }
+
+    private static final int MAX_OPEN_LISTS = 1024;
 
     private final class ListObservation {
         final Span span;
