@@ -27,6 +27,8 @@ public sealed interface Decision permits Decision.Allow, Decision.Deny {
         BREAKER("breaker"),
         /** The human approval gate. */
         APPROVAL("approval"),
+        /** Recording the call in the audit trail before it runs. */
+        AUDIT("audit"),
         /** Running the tool's own handler. */
         HANDLER("handler");
 

@@ -2,7 +2,11 @@ package io.mcpguard;
 
 import io.mcpguard.approval.ApprovalHandler;
 import io.mcpguard.approval.ApprovalMode;
+import io.mcpguard.audit.AuditOverflow;
+import io.mcpguard.audit.AuditRecord;
+import io.mcpguard.audit.AuditSink;
 import io.mcpguard.identity.AgentResolver;
+import io.mcpguard.internal.AuditTrail;
 import io.mcpguard.internal.Approvals;
 import io.mcpguard.internal.Elicitors;
 import io.mcpguard.internal.Clocks;
@@ -48,8 +52,12 @@ public final class McpGuard implements AutoCloseable {
     /** How often idle quota and concurrency state is dropped, unless set otherwise. */
     public static final Duration DEFAULT_STATE_SWEEP_INTERVAL = Duration.ofMinutes(1);
 
+    /** How many audit records may wait for the sink unless set otherwise. */
+    public static final int DEFAULT_AUDIT_BUFFER = 8192;
+
     private final Policy policy;
     private final Limits limits;
+    private final AuditTrail audit;
     private final GuardChain chain;
 
     /** How long an approval request stays open unless set otherwise. */
@@ -60,12 +68,27 @@ public final class McpGuard implements AutoCloseable {
 
     private McpGuard(Builder builder) {
         this.policy = builder.policy;
-        this.limits = new Limits(builder.policy, builder.clock, builder.listeners, builder.stateSweepInterval);
+        List<GuardEventListener> listeners = new ArrayList<>(builder.listeners);
+        AuditTrail[] trail = new AuditTrail[1];
+        listeners.add(event -> {
+            if (trail[0] != null) {
+                trail[0].onEvent(event);
+            }
+        });
+        this.limits = new Limits(builder.policy, builder.clock, listeners, builder.stateSweepInterval);
         Approvals approvals = new Approvals(builder.policy, builder.approvalHandler, builder.approvalMode,
                 builder.approvalTimeout, builder.pendingRetryHint, limits);
-        GuardTelemetry telemetry = new GuardTelemetry(builder.openTelemetry, builder.telemetryOptions, builder.policy);
+        this.audit = builder.auditSink == null ? null : new AuditTrail(builder.auditSink, builder.auditBufferCapacity,
+                builder.auditOverflow, builder.policy.fingerprint());
+        GuardTelemetry telemetry = new GuardTelemetry(builder.openTelemetry, builder.telemetryOptions, builder.policy,
+                audit == null ? null : (agent, listed, hidden, traceId, spanId) -> audit.record(
+                        new AuditRecord.ToolsListed(new AuditRecord.Context(builder.clock.instant(),
+                                agent == null ? null : agent.agentId(), agent == null ? null : agent.credentialId(),
+                                agent == null ? null : agent.runId().orElse(null), null, null,
+                                builder.policy.fingerprint(), traceId, spanId), listed, hidden)));
         this.chain = new GuardChain(builder.policy, builder.agentResolver, builder.jsonSchemaValidator, limits,
-                approvals, telemetry);
+                approvals, telemetry, audit);
+        trail[0] = audit;
     }
 
     /**
@@ -97,12 +120,25 @@ public final class McpGuard implements AutoCloseable {
     }
 
     /**
-     * Stops the guard's background threads (the idle-state sweeper and the executor of timed tool calls). Calls
-     * still being served finish; timed calls started afterwards are refused as tool errors.
+     * Returns how many audit records were written and lost so far. Unstable API, for metrics and operations.
+     *
+     * @return {@code [written, lost]}, or {@code [0, 0]} without an audit trail
+     */
+    public long[] auditCounts() {
+        return audit == null ? new long[] {0, 0} : new long[] {audit.written(), audit.lost()};
+    }
+
+    /**
+     * Stops the guard: its background threads (the idle-state sweeper, the executor of timed tool calls) stop, and
+     * the audit trail writes everything it buffered and closes its sink (a JSON Lines sink signs its close
+     * checkpoint). Close the guard after the server, so no call arrives during it.
      */
     @Override
     public void close() {
         limits.close();
+        if (audit != null) {
+            audit.close();
+        }
     }
 
     // ---- install: one call per SDK server builder shape ----
@@ -271,6 +307,9 @@ public final class McpGuard implements AutoCloseable {
         private Duration approvalTimeout = DEFAULT_APPROVAL_TIMEOUT;
         private Duration pendingRetryHint = DEFAULT_PENDING_RETRY_HINT;
         private OpenTelemetry openTelemetry = OpenTelemetry.noop();
+        private AuditSink auditSink = AuditSink.slf4j();
+        private int auditBufferCapacity = DEFAULT_AUDIT_BUFFER;
+        private AuditOverflow auditOverflow = AuditOverflow.FAIL_CLOSED;
         private TelemetryOptions telemetryOptions = TelemetryOptions.defaults();
 
         private Builder() {
@@ -286,6 +325,36 @@ public final class McpGuard implements AutoCloseable {
          */
         public Builder openTelemetry(OpenTelemetry openTelemetry) {
             this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
+            return this;
+        }
+
+        /**
+         * Sets where audit records go. Default {@link AuditSink#slf4j()} (JSON lines on the logger
+         * {@code io.mcpguard.audit}); {@link io.mcpguard.audit.JsonLinesAuditSink} writes a signed hash chain;
+         * {@code null} turns auditing off.
+         *
+         * @param sink the sink, or {@code null}
+         * @return this builder
+         */
+        public Builder audit(AuditSink sink) {
+            this.auditSink = sink;
+            return this;
+        }
+
+        /**
+         * Sets the audit buffer: how many records may wait for the sink, and what happens when it is full (or the
+         * sink is failing). Default {@value McpGuard#DEFAULT_AUDIT_BUFFER} records, {@link AuditOverflow#FAIL_CLOSED}.
+         *
+         * @param capacity at least 1
+         * @param overflow the policy
+         * @return this builder
+         */
+        public Builder auditBuffer(int capacity, AuditOverflow overflow) {
+            if (capacity < 1) {
+                throw new IllegalArgumentException("audit buffer capacity must be at least 1, got " + capacity);
+            }
+            this.auditBufferCapacity = capacity;
+            this.auditOverflow = Objects.requireNonNull(overflow, "overflow");
             return this;
         }
 

@@ -37,6 +37,9 @@ public enum ReasonCode {
     /** The agent has caused too many approval requests recently. */
     APPROVAL_RATE_LIMITED("approval_rate_limited"),
 
+    /** The audit trail cannot record the call (buffer full or sink failing) and the guard fails closed. */
+    AUDIT_UNAVAILABLE("audit_unavailable"),
+
     /** The call ran past the tool's timeout and was cancelled. */
     TIMEOUT("timeout"),
 

@@ -37,6 +37,28 @@ public final class CanonicalJson {
     }
 
     /**
+     * Returns JSON for a map whose top-level keys keep their insertion order (values are canonical). For readable
+     * records; hash {@link #of} instead.
+     *
+     * @param fields the fields, in the order to write them
+     * @return JSON text
+     */
+    public static String ofOrdered(Map<String, Object> fields) {
+        StringBuilder out = new StringBuilder("{");
+        boolean first = true;
+        for (var entry : fields.entrySet()) {
+            if (!first) {
+                out.append(',');
+            }
+            first = false;
+            string(entry.getKey(), out);
+            out.append(':');
+            write(entry.getValue(), out, 1);
+        }
+        return out.append('}').toString();
+    }
+
+    /**
      * Returns the SHA-256 of the canonical text, as 64 lower-case hex digits.
      *
      * @param canonical the canonical text

@@ -51,6 +51,7 @@ public final class GuardChain {
     private final Limits limits;
     private final Approvals approvals;
     private final GuardTelemetry telemetry;
+    private final AuditTrail audit;
     private final Map<String, McpSchema.Tool> guardedTools = new ConcurrentHashMap<>();
     private final Set<String> warnedUnguarded = ConcurrentHashMap.newKeySet();
 
@@ -63,9 +64,11 @@ public final class GuardChain {
      * @param limits the runtime state of the policy's limits
      * @param approvals the approval gate
      * @param telemetry spans and metrics
+     * @param audit the audit trail, or {@code null} for none
      */
     public GuardChain(Policy policy, AgentResolver resolver, JsonSchemaValidator validator, Limits limits,
-            Approvals approvals, GuardTelemetry telemetry) {
+            Approvals approvals, GuardTelemetry telemetry, AuditTrail audit) {
+        this.audit = audit;
         this.policy = Objects.requireNonNull(policy, "policy");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
         this.validator = Objects.requireNonNull(validator, "validator");
@@ -214,11 +217,16 @@ public final class GuardChain {
             McpTransportContext context, GuardTelemetry.Observation obs) {
         McpSchema.Tool tool = guarded.tool();
         Admitted admitted = admit(context, guarded, request, obs);
+        CallAudit record = audit == null ? null : new CallAudit(admitted.agent(), tool.name(), request, obs);
         if (admitted.refusal() != null) {
+            if (record != null) {
+                record.decided(admitted.refusal(), null);
+            }
             return refuse(admitted.refusal(), tool, request);
         }
         AgentIdentity agent = admitted.agent();
         Limits.Permit permit = admitted.permit();
+        String approvalId = null;
         String ask = approvals.reasonToAsk(guarded.approval(), request.arguments());
         if (ask != null) {
             Approvals.Outcome outcome;
@@ -232,9 +240,27 @@ public final class GuardChain {
             if (!outcome.approved()) {
                 permit.cancel();
                 obs.refused(outcome.refusal());
+                if (record != null) {
+                    record.decided(outcome.refusal(), outcome.approvalId());
+                }
                 return Refusals.result(outcome.refusal(), outcome.approvalId());
             }
+            approvalId = outcome.approvalId();
         }
+        if (record != null && !record.beforeRun(approvalId)) {
+            permit.cancel();
+            return auditUnavailable(tool, obs);
+        }
+        CallToolResult result = runSync(tool, agent, request, handler, permit, obs);
+        if (record != null) {
+            record.completed(result);
+        }
+        return result;
+    }
+
+    private CallToolResult runSync(McpSchema.Tool tool, AgentIdentity agent, CallToolRequest request,
+            Function<CallToolRequest, CallToolResult> handler, Limits.Permit permit,
+            GuardTelemetry.Observation obs) {
         Duration timeout = permit.timeout();
         if (timeout != null) {
             return callWithTimeout(tool, agent, request, handler, permit, timeout, obs);
@@ -328,8 +354,12 @@ public final class GuardChain {
             McpTransportContext context, GuardTelemetry.Observation obs) {
         McpSchema.Tool tool = guarded.tool();
         Admitted admitted = admit(context, guarded, request, obs);
+        CallAudit record = audit == null ? null : new CallAudit(admitted.agent(), tool.name(), request, obs);
         if (admitted.refusal() != null) {
             Decision.Deny deny = admitted.refusal();
+            if (record != null) {
+                record.decided(deny, null);
+            }
             if (Refusals.isHidden(deny)) {
                 logHidden(deny, tool);
                 return Mono.error(Refusals.unknownTool(request.name()));
@@ -340,7 +370,7 @@ public final class GuardChain {
         Limits.Permit permit = admitted.permit();
         String ask = approvals.reasonToAsk(guarded.approval(), request.arguments());
         if (ask == null) {
-            return runAsync(tool, agent, request, handler, permit, obs);
+            return runAudited(tool, agent, request, handler, permit, obs, record, null);
         }
         Mono<Approvals.Outcome> gate;
         try {
@@ -355,15 +385,31 @@ public final class GuardChain {
             if (!outcome.approved()) {
                 permit.cancel();
                 obs.refused(outcome.refusal());
+                if (record != null) {
+                    record.decided(outcome.refusal(), outcome.approvalId());
+                }
                 return Mono.just(Refusals.result(outcome.refusal(), outcome.approvalId()));
             }
             started.set(true);
-            return runAsync(tool, agent, request, handler, permit, obs);
+            return runAudited(tool, agent, request, handler, permit, obs, record, outcome.approvalId());
         }).doOnCancel(() -> {
             if (!started.get()) {
                 permit.cancel(); // the caller went away while waiting for the approver
             }
         });
+    }
+
+    private Mono<CallToolResult> runAudited(McpSchema.Tool tool, AgentIdentity agent, CallToolRequest request,
+            Function<CallToolRequest, Mono<CallToolResult>> handler, Limits.Permit permit,
+            GuardTelemetry.Observation obs, CallAudit record, String approvalId) {
+        if (record == null) {
+            return runAsync(tool, agent, request, handler, permit, obs);
+        }
+        if (!record.beforeRun(approvalId)) {
+            permit.cancel();
+            return Mono.just(auditUnavailable(tool, obs));
+        }
+        return runAsync(tool, agent, request, handler, permit, obs).doOnNext(record::completed);
     }
 
     private Mono<CallToolResult> runAsync(McpSchema.Tool tool, AgentIdentity agent, CallToolRequest request,
@@ -401,6 +447,78 @@ public final class GuardChain {
                     }
                     permit.release();
                 });
+    }
+
+    // ---- audit ----
+
+    private CallToolResult auditUnavailable(McpSchema.Tool tool, GuardTelemetry.Observation obs) {
+        Decision.Deny deny = new Decision.Deny(ReasonCode.AUDIT_UNAVAILABLE, Decision.Step.AUDIT,
+                "Tool '" + tool.name() + "' cannot be called right now: the audit trail cannot record the call.",
+                Duration.ofSeconds(1));
+        obs.refused(deny);
+        return Refusals.result(deny);
+    }
+
+    /** The audit records of one call: its decision before it runs, its outcome after. */
+    private final class CallAudit {
+
+        private final AgentIdentity agent;
+        private final String tool;
+        private final String argumentsSha256;
+        private final GuardTelemetry.Observation obs;
+        private long startNanos;
+
+        CallAudit(AgentIdentity agent, String tool, CallToolRequest request, GuardTelemetry.Observation obs) {
+            this.agent = agent;
+            this.tool = tool;
+            this.obs = obs;
+            String hash;
+            try {
+                hash = CanonicalJson.sha256(CanonicalJson.of(request.arguments() == null ? Map.of()
+                        : request.arguments()));
+            } catch (RuntimeException e) {
+                hash = "unhashable";
+            }
+            this.argumentsSha256 = hash;
+        }
+
+        private io.mcpguard.audit.AuditRecord.Context context() {
+            return new io.mcpguard.audit.AuditRecord.Context(limits.now(), agent == null ? null : agent.agentId(),
+                    agent == null ? null : agent.credentialId(), agent == null ? null : agent.runId().orElse(null),
+                    tool, argumentsSha256, policy.fingerprint(), obs.traceId(), obs.spanId());
+        }
+
+        void decided(Decision.Deny deny, String approvalId) {
+            String decision = deny.reason() == ReasonCode.APPROVAL_PENDING ? "pending" : "deny";
+            audit.record(new io.mcpguard.audit.AuditRecord.CallDecided(context(), decision, deny.reason().code(),
+                    deny.step().code(), approvalId));
+        }
+
+        boolean beforeRun(String approvalId) {
+            startNanos = System.nanoTime();
+            var context = context();
+            return audit.recordBeforeRun(
+                    new io.mcpguard.audit.AuditRecord.CallDecided(context, "allow", null, null, approvalId),
+                    new io.mcpguard.audit.AuditRecord.CallDecided(context, "deny",
+                            ReasonCode.AUDIT_UNAVAILABLE.code(), Decision.Step.AUDIT.code(), approvalId));
+        }
+
+        void completed(CallToolResult result) {
+            Map<String, Object> meta = result.meta() == null ? Map.of() : result.meta();
+            Object errorId = meta.get(Refusals.META_ERROR_ID);
+            String outcome;
+            if (errorId != null) {
+                outcome = "tool_error";
+            } else if (ReasonCode.TIMEOUT.code().equals(meta.get(Refusals.META_REASON))) {
+                outcome = "timeout";
+            } else if (Boolean.TRUE.equals(result.isError())) {
+                outcome = "tool_reported_error";
+            } else {
+                outcome = "success";
+            }
+            audit.record(new io.mcpguard.audit.AuditRecord.CallCompleted(context(), outcome,
+                    errorId == null ? null : errorId.toString(), AuditTrail.millis(startNanos)));
+        }
     }
 
     // ---- answers ----

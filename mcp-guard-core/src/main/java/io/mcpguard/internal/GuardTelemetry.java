@@ -69,6 +69,22 @@ public final class GuardTelemetry {
     private final TelemetryOptions options;
     private final String fingerprint;
     private final Map<McpTransportContext, ListObservation> lists = new IdentityHashMap<>();
+    private final ListListener listListener;
+
+    /** Told when a {@code tools/list} has been decided for every guarded tool. */
+    public interface ListListener {
+
+        /**
+         * One listing ended.
+         *
+         * @param agent the caller, or {@code null} if unknown
+         * @param listed tools listed
+         * @param hidden guarded tools hidden
+         * @param traceId the list span's trace id, or empty
+         * @param spanId the list span's id, or empty
+         */
+        void listed(AgentIdentity agent, long listed, long hidden, String traceId, String spanId);
+    }
 
     /**
      * Creates telemetry.
@@ -76,9 +92,12 @@ public final class GuardTelemetry {
      * @param openTelemetry the API instance; {@link OpenTelemetry#noop()} turns everything off
      * @param options what to record
      * @param policy the policy, for its fingerprint
+     * @param listListener told about each finished listing (the audit trail), or {@code null}
      */
-    public GuardTelemetry(OpenTelemetry openTelemetry, TelemetryOptions options, Policy policy) {
+    public GuardTelemetry(OpenTelemetry openTelemetry, TelemetryOptions options, Policy policy,
+            ListListener listListener) {
         this.enabled = openTelemetry != OpenTelemetry.noop();
+        this.listListener = listListener;
         this.options = options;
         this.fingerprint = policy.fingerprint();
         this.tracer = openTelemetry.getTracer(INSTRUMENTATION_SCOPE, Versions.LIBRARY);
@@ -241,6 +260,15 @@ public final class GuardTelemetry {
         }
 
         /**
+         * Returns the span id, or the empty string.
+         *
+         * @return 16 hex digits or empty
+         */
+        default String spanId() {
+            return "";
+        }
+
+        /**
          * The caller was identified.
          *
          * @param agent the verified identity
@@ -326,6 +354,11 @@ public final class GuardTelemetry {
         @Override
         public String traceId() {
             return span.getSpanContext().getTraceId();
+        }
+
+        @Override
+        public String spanId() {
+            return span.getSpanContext().getSpanId();
         }
 
         @Override
@@ -426,7 +459,7 @@ public final class GuardTelemetry {
      */
     public void listDecision(McpTransportContext context, AgentIdentity agent, String tool, boolean visible,
             int guardedTools) {
-        if (!enabled) {
+        if (!enabled && listListener == null) {
             return;
         }
         ListObservation finished = null;
@@ -467,12 +500,18 @@ public final class GuardTelemetry {
 
     private final class ListObservation {
         final Span span;
+        final AgentIdentity agent;
         final long startNanos = System.nanoTime();
         final Set<String> seen = new java.util.HashSet<>();
         long listed;
         long hidden;
 
         ListObservation(McpTransportContext context, AgentIdentity agent) {
+            this.agent = agent;
+            if (!enabled) {
+                this.span = Span.getInvalid();
+                return;
+            }
             SpanBuilder builder = tracer.spanBuilder("tools/list").setSpanKind(SpanKind.SERVER)
                     .setAttribute(MCP_METHOD_NAME, "tools/list")
                     .setAttribute(POLICY_FINGERPRINT, fingerprint);
@@ -484,11 +523,23 @@ public final class GuardTelemetry {
         }
 
         void end() {
-            span.setAttribute(TOOLS_LISTED, listed);
-            span.setAttribute(TOOLS_HIDDEN, hidden);
-            span.setAttribute(DECISION, "allow");
-            span.end();
-            duration.record((System.nanoTime() - startNanos) / 1e9, Attributes.of(MCP_METHOD_NAME, "tools/list"));
+            if (enabled) {
+                span.setAttribute(TOOLS_LISTED, listed);
+                span.setAttribute(TOOLS_HIDDEN, hidden);
+                span.setAttribute(DECISION, "allow");
+                span.end();
+                duration.record((System.nanoTime() - startNanos) / 1e9,
+                        Attributes.of(MCP_METHOD_NAME, "tools/list"));
+            }
+            if (listListener != null) {
+                try {
+                    String trace = span.getSpanContext().isValid() ? span.getSpanContext().getTraceId() : "";
+                    String id = span.getSpanContext().isValid() ? span.getSpanContext().getSpanId() : "";
+                    listListener.listed(agent, listed, hidden, trace, id);
+                } catch (RuntimeException e) {
+                    log.warn("Recording a tools/list failed", e);
+                }
+            }
         }
     }
 }

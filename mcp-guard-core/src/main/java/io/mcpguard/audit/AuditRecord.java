@@ -1,0 +1,253 @@
+package io.mcpguard.audit;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One audited fact: a listing, a call's decision, an approval requested or resolved, a breaker state change, a call's
+ * outcome. Immutable. Every record carries the same context (time, agent, credential id, run id, tool, the SHA-256 of
+ * the canonical arguments, the policy fingerprint, trace and span ids); each type adds its own facts.
+ *
+ * <p>{@link #fields()} is the record's flat, ordered form: what sinks write and what the JSON Lines chain hashes.
+ */
+public sealed interface AuditRecord {
+
+    /**
+     * Returns the shared context.
+     *
+     * @return the context
+     */
+    Context context();
+
+    /**
+     * Returns the event type, e.g. {@code call.decision}.
+     *
+     * @return the type
+     */
+    String type();
+
+    /**
+     * Returns the event-specific facts, in a stable order.
+     *
+     * @return the facts (values are strings, numbers or booleans; absent facts are left out)
+     */
+    Map<String, Object> facts();
+
+    /**
+     * Returns the whole record as ordered fields: {@code time}, {@code type}, the context, then the facts.
+     *
+     * @return the fields
+     */
+    default Map<String, Object> fields() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        Context c = context();
+        out.put("time", c.time().toString());
+        out.put("type", type());
+        put(out, "agentId", c.agentId());
+        put(out, "credentialId", c.credentialId());
+        put(out, "runId", c.runId());
+        put(out, "tool", c.tool());
+        put(out, "argumentsSha256", c.argumentsSha256());
+        put(out, "policySha256", c.policyFingerprint());
+        put(out, "traceId", c.traceId());
+        put(out, "spanId", c.spanId());
+        facts().forEach((k, v) -> put(out, k, v));
+        return out;
+    }
+
+    private static void put(Map<String, Object> out, String key, Object value) {
+        if (value != null && !"".equals(value)) {
+            out.put(key, value);
+        }
+    }
+
+    /**
+     * What every record carries. Empty strings and {@code null} mean "not known".
+     *
+     * @param time when, by the guard's clock
+     * @param agentId the verified agent, or {@code null} (unknown caller, breaker events)
+     * @param credentialId the credential's id, never the secret
+     * @param runId the agent's run id
+     * @param tool the tool
+     * @param argumentsSha256 SHA-256 of the call's canonical arguments
+     * @param policyFingerprint SHA-256 of the policy
+     * @param traceId the trace id, when tracing is on
+     * @param spanId the span id, when tracing is on
+     */
+    record Context(Instant time, String agentId, String credentialId, String runId, String tool,
+            String argumentsSha256, String policyFingerprint, String traceId, String spanId) {
+
+        /**
+         * Checks the parts.
+         *
+         * @param time when
+         * @param agentId the agent
+         * @param credentialId the credential id
+         * @param runId the run id
+         * @param tool the tool
+         * @param argumentsSha256 the argument hash
+         * @param policyFingerprint the policy hash
+         * @param traceId the trace id
+         * @param spanId the span id
+         */
+        public Context {
+            Objects.requireNonNull(time, "time");
+        }
+    }
+
+    /**
+     * A {@code tools/list}: how many tools the caller saw and how many were hidden.
+     *
+     * @param context the context
+     * @param listed tools listed
+     * @param hidden guarded tools hidden
+     */
+    record ToolsListed(Context context, long listed, long hidden) implements AuditRecord {
+        @Override
+        public String type() {
+            return "tools.list";
+        }
+
+        @Override
+        public Map<String, Object> facts() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("listed", listed);
+            f.put("hidden", hidden);
+            return f;
+        }
+    }
+
+    /**
+     * A call's decision, before the tool runs: {@code allow}, {@code deny} (reason, step) or {@code pending}.
+     *
+     * @param context the context
+     * @param decision {@code allow}, {@code deny} or {@code pending}
+     * @param reason the reason code, or {@code null} when allowed
+     * @param step the step that decided, or {@code null} when allowed
+     * @param approvalId the approval used or requested, or {@code null}
+     */
+    record CallDecided(Context context, String decision, String reason, String step, String approvalId)
+            implements AuditRecord {
+        @Override
+        public String type() {
+            return "call.decision";
+        }
+
+        @Override
+        public Map<String, Object> facts() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("decision", decision);
+            if (reason != null) {
+                f.put("reason", reason);
+            }
+            if (step != null) {
+                f.put("step", step);
+            }
+            if (approvalId != null) {
+                f.put("approvalId", approvalId);
+            }
+            return f;
+        }
+    }
+
+    /**
+     * An approval was requested.
+     *
+     * @param context the context
+     * @param approvalId the approval id
+     * @param rule why approval was needed
+     */
+    record ApprovalRequested(Context context, String approvalId, String rule) implements AuditRecord {
+        @Override
+        public String type() {
+            return "approval.requested";
+        }
+
+        @Override
+        public Map<String, Object> facts() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("approvalId", approvalId);
+            f.put("rule", rule);
+            return f;
+        }
+    }
+
+    /**
+     * An approval was decided (a timeout or a failed handler is a denial by {@code mcp-guard}).
+     *
+     * @param context the context
+     * @param approvalId the approval id
+     * @param approved whether the call may run
+     * @param approver who decided
+     * @param reason why
+     * @param waitedMs how long the decision took
+     */
+    record ApprovalResolved(Context context, String approvalId, boolean approved, String approver, String reason,
+            long waitedMs) implements AuditRecord {
+        @Override
+        public String type() {
+            return "approval.resolved";
+        }
+
+        @Override
+        public Map<String, Object> facts() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("approvalId", approvalId);
+            f.put("approved", approved);
+            f.put("approver", approver);
+            f.put("reason", reason);
+            f.put("waitedMs", waitedMs);
+            return f;
+        }
+    }
+
+    /**
+     * A tool's circuit breaker changed state.
+     *
+     * @param context the context (tool set, no agent)
+     * @param from the state before
+     * @param to the state after
+     */
+    record BreakerStateChanged(Context context, String from, String to) implements AuditRecord {
+        @Override
+        public String type() {
+            return "breaker.state";
+        }
+
+        @Override
+        public Map<String, Object> facts() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("from", from);
+            f.put("to", to);
+            return f;
+        }
+    }
+
+    /**
+     * What a call that ran came to.
+     *
+     * @param context the context
+     * @param outcome {@code success}, {@code tool_reported_error}, {@code tool_error} or {@code timeout}
+     * @param errorId the reference under which a failure was logged, or {@code null}
+     * @param durationMs how long the tool ran
+     */
+    record CallCompleted(Context context, String outcome, String errorId, long durationMs) implements AuditRecord {
+        @Override
+        public String type() {
+            return "call.outcome";
+        }
+
+        @Override
+        public Map<String, Object> facts() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("outcome", outcome);
+            if (errorId != null) {
+                f.put("errorId", errorId);
+            }
+            f.put("durationMs", durationMs);
+            return f;
+        }
+    }
+}
