@@ -2,7 +2,13 @@ package io.mcpguard.examples;
 
 import io.mcpguard.approval.ApprovalQueue;
 import io.mcpguard.approval.ApprovalRequest;
+import io.mcpguard.audit.AuditKeys;
+import io.mcpguard.audit.AuditQuery;
+import io.mcpguard.audit.AuditVerifier;
+import io.mcpguard.audit.JsonLinesAuditSink;
 import io.mcpguard.examples.orders.OrderStore;
+import java.nio.file.Files;
+import java.security.KeyPair;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.modelcontextprotocol.client.McpClient;
@@ -30,6 +36,12 @@ import java.util.stream.Collectors;
  * each one sees and what is refused. Run it with {@code mvn -B -q -pl mcp-guard-examples -am -DskipTests package exec:exec}.
  */
 public final class Demo {
+
+    /** Where the demo's audit trail goes. */
+    static final Path AUDIT_FILE = Path.of("target", "mcp-guard-demo-audit.jsonl").toAbsolutePath();
+
+    /** The public key that verifies the demo's audit trail. */
+    static final Path AUDIT_PUBLIC_KEY = Path.of("target", "mcp-guard-demo-audit.pub").toAbsolutePath();
 
     /** Where the demo server's log goes. */
     static final Path SERVER_LOG = Path.of("target", "mcp-guard-demo-server.log").toAbsolutePath();
@@ -65,6 +77,7 @@ public final class Demo {
         // The standard OTEL_* variables configure the SDK; without an endpoint nothing is exported, and the demo
         // still records its spans to print the per-run trace summary.
         var sdk = AutoConfiguredOpenTelemetrySdk.builder()
+                .disableShutdownHook()
                 .addPropertiesSupplier(() -> exporting
                         ? Map.of("otel.service.name", "mcp-guard-demo")
                         : Map.of("otel.service.name", "mcp-guard-demo", "otel.traces.exporter", "none",
@@ -99,7 +112,13 @@ public final class Demo {
      */
     void run(io.opentelemetry.api.OpenTelemetry otel, SpanRecorder recorded) throws Exception {
         this.tracer = otel.getTracer("io.mcpguard.examples.demo");
-        try (OrderServer server = OrderServer.startHttp(0, OrderStore.seeded(), pendingApprovals, otel)) {
+        Files.createDirectories(AUDIT_FILE.getParent());
+        Files.deleteIfExists(AUDIT_FILE);
+        KeyPair auditKeys = AuditKeys.generate();  // in production: the operator's key, e.g. AuditKeys.readPrivateKey
+        Files.writeString(AUDIT_PUBLIC_KEY, AuditKeys.toPem(auditKeys.getPublic()));
+        var audit = JsonLinesAuditSink.builder(AUDIT_FILE).signingKey(auditKeys.getPrivate(), "demo-operator")
+                .checkpointEvery(10).build();
+        try (OrderServer server = OrderServer.startHttp(0, OrderStore.seeded(), pendingApprovals, otel, audit)) {
             out.println("mcp-guard demo: a guarded order server on " + server.url());
             out.println("policy sha256 " + OrderServer.POLICY.fingerprint());
             out.println(indent(OrderServer.POLICY.canonicalForm()));
@@ -179,6 +198,7 @@ public final class Demo {
             }
         }
         traceSummary(recorded);
+        auditSummary();
         out.println();
         out.println("Done.");
     }
@@ -282,6 +302,36 @@ public final class Demo {
         }
         return Map.of("traceparent", "00-" + context.getTraceId() + "-" + context.getSpanId() + "-"
                 + context.getTraceFlags().asHex());
+    }
+
+    private void auditSummary() throws java.io.IOException {
+        section("10. The audit trail: a signed hash chain that answers \"what did it touch?\"");
+        var verdict = AuditVerifier.verify(AUDIT_FILE, AuditKeys.readPublicKey(AUDIT_PUBLIC_KEY));
+        out.println("  " + AUDIT_FILE);
+        out.println("  verify: " + verdict);
+        var query = AuditQuery.load(AUDIT_FILE);
+        out.println("  what billing-agent touched (tool, SHA-256 of the exact arguments, outcome):");
+        query.touched("billing-agent").forEach(line -> out.println("    " + line));
+        out.println("  decisions about ops-admin:");
+        query.forAgent("ops-admin").stream().filter(r -> r.get("type").toString().startsWith("approval")
+                        || "call.decision".equals(r.get("type")))
+                .forEach(r -> out.println("    " + r.get("type") + " " + r.getOrDefault("approvalId", "") + " "
+                        + r.getOrDefault("decision", "") + r.getOrDefault("approver", "") + " "
+                        + r.getOrDefault("reason", r.getOrDefault("rule", ""))));
+        // Tamper with a copy: turn one refusal into an allow and see the verifier point at it.
+        Path copy = AUDIT_FILE.resolveSibling("mcp-guard-demo-audit-tampered.jsonl");
+        List<String> lines = new ArrayList<>(Files.readAllLines(AUDIT_FILE));
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains("\"decision\":\"deny\"")) {
+                lines.set(i, lines.get(i).replace("\"decision\":\"deny\"", "\"decision\":\"allow\""));
+                break;
+            }
+        }
+        Files.write(copy, lines);
+        out.println("  a copy with one refusal edited into an allow: "
+                + AuditVerifier.verify(copy, AuditKeys.readPublicKey(AUDIT_PUBLIC_KEY)));
+        out.println("  verify it yourself (docs/audit.md): AuditVerifier " + AUDIT_FILE.getFileName() + " "
+                + AUDIT_PUBLIC_KEY.getFileName());
     }
 
     private void traceSummary(SpanRecorder recorded) {

@@ -3,6 +3,7 @@ package io.mcpguard.examples;
 import io.mcpguard.McpGuard;
 import io.mcpguard.Policy;
 import io.mcpguard.approval.ApprovalHandler;
+import io.mcpguard.audit.AuditSink;
 import io.mcpguard.approval.ApprovalRule;
 import io.mcpguard.approval.ArgumentCondition;
 import io.mcpguard.approval.ElicitationApprovalHandler;
@@ -110,6 +111,22 @@ public final class OrderServer implements AutoCloseable {
      */
     public static OrderServer startHttp(int port, OrderStore store, ApprovalHandler approvals,
             OpenTelemetry openTelemetry) throws Exception {
+        return startHttp(port, store, approvals, openTelemetry, AuditSink.slf4j());
+    }
+
+    /**
+     * Starts the guarded server over Streamable HTTP at {@code /mcp} on loopback, auditing to the given sink.
+     *
+     * @param port the port, or 0 for a free one
+     * @param store the data the tools act on
+     * @param approvals who decides calls that need a human's approval
+     * @param openTelemetry where spans and metrics go
+     * @param audit where audit records go
+     * @return the running server
+     * @throws Exception if it cannot start
+     */
+    public static OrderServer startHttp(int port, OrderStore store, ApprovalHandler approvals,
+            OpenTelemetry openTelemetry, AuditSink audit) throws Exception {
         ApiKeyAuthenticator keys = demoKeys();
         var transport = HttpServletStreamableServerTransportProvider.builder()
                 .mcpEndpoint("/mcp")
@@ -117,7 +134,7 @@ public final class OrderServer implements AutoCloseable {
                 .contextExtractor(keys.contextExtractor())     // the verified identity, never the key
                 .build();
         McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(keys.resolver()).approvals(approvals)
-                .openTelemetry(openTelemetry).build();
+                .openTelemetry(openTelemetry).audit(audit).build();
         McpSyncServer server = guard.install(McpServer.sync(transport)
                 .serverInfo("orders", "1.0.0")
                 .immediateExecution(true), OrderTools.all(store)).build();
@@ -137,7 +154,7 @@ public final class OrderServer implements AutoCloseable {
     public void close() throws Exception {
         server.close();
         http.close();
-        guard.close();
+        guard.close(); // flushes the audit trail and signs its close checkpoint
     }
 
     /**

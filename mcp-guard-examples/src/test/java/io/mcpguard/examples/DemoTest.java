@@ -52,6 +52,11 @@ class DemoTest {
                 .containsPattern("tools/call issue_refund +deny +out_of_scope")
                 .containsPattern("ops-admin  trace [0-9a-f]{32}  1 guarded calls\\R +tools/call delete_customer +deny "
                         + "+approval_denied");
+        assertThat(transcript)
+                .containsPattern("verify: OK: \\d+ lines, \\d+ signed checkpoints, chain intact")
+                .containsPattern("issue_refund args=[0-9a-f]{64} success")
+                .containsPattern("a copy with one refusal edited into an allow: TAMPERED or INCOMPLETE at line \\d+: its "
+                        + "content does not match its hash");
         // The agent never sees the back end's details; they stay in the transcript only where the demo quotes the
         // server's own log.
         String agentFacing = transcript.substring(0, transcript.indexOf("8. What the operator sees"));
