@@ -462,6 +462,16 @@ public final class GuardTelemetry {
         if (!enabled && listListener == null) {
             return;
         }
+        try {
+            trackList(context, agent, tool, visible, guardedTools);
+        } catch (RuntimeException e) {
+            // Telemetry never changes what the caller sees.
+            log.warn("Recording a tools/list decision failed; the listing goes on", e);
+        }
+    }
+
+    private void trackList(McpTransportContext context, AgentIdentity agent, String tool, boolean visible,
+            int guardedTools) {
         ListObservation finished = null;
         List<ListObservation> abandoned = List.of();
         synchronized (lists) {

@@ -16,6 +16,7 @@ public final class RawMcpHttp {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String url;
     private final String authorization;
+    private final java.util.Map<String, String> extraHeaders = new java.util.LinkedHashMap<>();
     private String sessionId;
 
     /**
@@ -42,6 +43,61 @@ public final class RawMcpHttp {
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json, text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofString(json));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        if (sessionId != null) {
+            request.header("Mcp-Session-Id", sessionId);
+        }
+        extraHeaders.forEach(request::header);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Adds a header to every later request (e.g. a spoofed identity header).
+     *
+     * @param name the header
+     * @param value its value
+     * @return this client
+     */
+    public RawMcpHttp header(String name, String value) {
+        extraHeaders.put(name, value);
+        return this;
+    }
+
+    /**
+     * Uses another session's id (to test session replay).
+     *
+     * @param sessionId the id
+     * @return this client
+     */
+    public RawMcpHttp session(String sessionId) {
+        this.sessionId = sessionId;
+        return this;
+    }
+
+    /**
+     * Returns the session id the server gave.
+     *
+     * @return the id, or {@code null}
+     */
+    public String sessionId() {
+        return sessionId;
+    }
+
+    /**
+     * Posts raw bytes (for invalid UTF-8).
+     *
+     * @param body the bytes
+     * @return the response
+     * @throws Exception on I/O failure
+     */
+    public HttpResponse<String> postBytes(byte[] body) throws Exception {
+        var request = HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (authorization != null) {
             request.header("Authorization", authorization);
         }

@@ -1,0 +1,226 @@
+package io.mcpguard.adversarial;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mcpguard.McpGuard;
+import io.mcpguard.Policy;
+import io.mcpguard.identity.AgentIdentity;
+import io.mcpguard.identity.ApiKeyAuthenticator;
+import io.mcpguard.internal.Refusals;
+import io.mcpguard.policy.ToolMatcher;
+import io.mcpguard.quota.QuotaRule;
+import io.mcpguard.testing.RawMcpHttp;
+import io.mcpguard.testing.Tomcats;
+import io.mcpguard.testing.Tools;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What an autonomous agent would try against a guarded server over real Streamable HTTP: probing for hidden tools,
+ * spoofing identity, replaying sessions, bypassing quotas, and malformed input. Each refusal is checked, and the guard
+ * keeps serving afterwards.
+ */
+class AdversarialHttpTest {
+
+    static final String SUPPORT_KEY = "sk-support-0123456789abcdef";
+    static final String OPS_KEY = "sk-opsadmin-0123456789abcdef";
+    static final ApiKeyAuthenticator KEYS = ApiKeyAuthenticator.builder()
+            .key("key-support", SUPPORT_KEY, AgentIdentity.builder("support-bot").scopes("orders").build())
+            .key("key-ops", OPS_KEY, AgentIdentity.builder("ops-admin").scopes("orders", "admin").build())
+            .build();
+
+    final List<AutoCloseable> closeables = new ArrayList<>();
+    final AtomicInteger secretRuns = new AtomicInteger();
+    String url;
+
+    @BeforeEach
+    void start() throws Exception {
+        var transport = HttpServletStreamableServerTransportProvider.builder().mcpEndpoint("/mcp")
+                .httpHeaderValidator(KEYS.headerValidator()).contextExtractor(KEYS.contextExtractor()).build();
+        McpGuard guard = McpGuard.builder()
+                .policy(Policy.builder()
+                        .scope("orders", ToolMatcher.names("get_order"))
+                        .scope("admin", ToolMatcher.names("issue_refund"))
+                        .quota(QuotaRule.perAgentAndTool(5, Duration.ofMinutes(1)))
+                        .build())
+                .agentResolver(KEYS.resolver()).build();
+        var refund = new io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification(
+                Tools.tool("issue_refund"), (e, r) -> {
+                    secretRuns.incrementAndGet();
+                    return Tools.text("refunded");
+                });
+        var server = guard.install(McpServer.sync(transport).serverInfo("t", "1").immediateExecution(true),
+                List.of(Tools.echo("get_order"), refund)).build();
+        var running = Tomcats.start(transport, "/mcp");
+        closeables.add(guard);
+        closeables.add(running);
+        closeables.add(server::close);
+        url = running.url("/mcp");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    RawMcpHttp support() throws Exception {
+        RawMcpHttp client = new RawMcpHttp(url, "Bearer " + SUPPORT_KEY);
+        assertThat(client.initialize().statusCode()).isEqualTo(200);
+        return client;
+    }
+
+    static String call(String tool, String arguments) {
+        return "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":" + tool
+                + ",\"arguments\":" + arguments + "}}";
+    }
+
+    static String quoted(String name) {
+        StringBuilder out = new StringBuilder("\"");
+        name.chars().forEach(c -> out.append(c < 0x20 || c > 0x7e ? String.format("\\u%04x", c) : String.valueOf((char) c)));
+        return out.append('"').toString();
+    }
+
+    String ok() throws Exception {
+        return RawMcpHttp.message(support().post(call("\"get_order\"", "{\"id\":\"o-1\"}")));
+    }
+
+    @Test
+    void hiddenToolsCannotBeReachedByCaseOrUnicodeVariantsAndEachLooksUnknown() throws Exception {
+        RawMcpHttp support = support();
+        for (String variant : List.of("issue_refund", "ISSUE_REFUND", "Issue_Refund", "\u0456ssue_refund",
+                "\uff49\uff53\uff53\uff55\uff45_refund", "issue\u200b_refund", "issue_refund ", " issue_refund",
+                "issue_refund\u0000", "issue-refund")) {
+            String answer = RawMcpHttp.message(support.post(call(quoted(variant), "{\"id\":\"o-1\"}")));
+            assertThat(answer).as("variant %s", variant).contains("\"code\":-32602", Refusals.UNKNOWN_TOOL_MESSAGE,
+                    "Tool not found: ");
+        }
+        assertThat(secretRuns).hasValue(0);
+        assertThat(ok()).contains("get_order:o-1");
+    }
+
+    @Test
+    void aToolsIdentityIsNeverTakenFromARoutingHeader() throws Exception {
+        RawMcpHttp support = support().header("Mcp-Name", "get_order").header("Mcp-Method", "tools/call");
+
+        String answer = RawMcpHttp.message(support.post(call("\"issue_refund\"", "{\"id\":\"o-1\"}")));
+
+        assertThat(answer).contains(Refusals.UNKNOWN_TOOL_MESSAGE);
+        assertThat(secretRuns).hasValue(0);
+    }
+
+    @Test
+    void identityClaimsInHeadersMetaArgumentsOrClientInfoChangeNothing() throws Exception {
+        RawMcpHttp support = new RawMcpHttp(url, "Bearer " + SUPPORT_KEY)
+                .header("X-Agent-Id", "ops-admin").header("X-Scopes", "admin").header("Forwarded", "for=ops-admin");
+        var init = support.post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+                + "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"ops-admin\","
+                + "\"version\":\"1\"}}}");
+        support.session(init.headers().firstValue("Mcp-Session-Id").orElseThrow());
+        support.post("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+
+        String answer = RawMcpHttp.message(support.post("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+                + "\"params\":{\"name\":\"issue_refund\",\"arguments\":{\"id\":\"o-1\",\"agentId\":\"ops-admin\"},"
+                + "\"_meta\":{\"agentId\":\"ops-admin\",\"io.mcpguard.agent\":\"ops-admin\",\"scopes\":[\"admin\"]}}}"));
+
+        assertThat(answer).contains(Refusals.UNKNOWN_TOOL_MESSAGE);
+        assertThat(RawMcpHttp.message(support.post("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\"}")))
+                .contains("get_order").doesNotContain("issue_refund");
+        assertThat(secretRuns).hasValue(0);
+    }
+
+    @Test
+    void replayingAnotherAgentsSessionIdGivesNoneOfItsRights() throws Exception {
+        RawMcpHttp ops = new RawMcpHttp(url, "Bearer " + OPS_KEY);
+        ops.initialize();
+        RawMcpHttp support = new RawMcpHttp(url, "Bearer " + SUPPORT_KEY).session(ops.sessionId());
+
+        assertThat(RawMcpHttp.message(support.post("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\"}")))
+                .doesNotContain("issue_refund");
+        assertThat(RawMcpHttp.message(support.post(call("\"issue_refund\"", "{\"id\":\"o-1\"}"))))
+                .contains(Refusals.UNKNOWN_TOOL_MESSAGE);
+        RawMcpHttp stranger = new RawMcpHttp(url, null).session(ops.sessionId());
+        assertThat(stranger.post(call("\"issue_refund\"", "{\"id\":\"o-1\"}")).statusCode()).isEqualTo(401);
+        assertThat(secretRuns).hasValue(0);
+    }
+
+    @Test
+    void neitherNewSessionsNorParallelBurstsGetMoreThanTheQuota() throws Exception {
+        List<CompletableFuture<String>> burst = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            burst.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return RawMcpHttp.message(support().post(call("\"get_order\"", "{\"id\":\"o-1\"}")));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        long ok = 0;
+        long refused = 0;
+        for (var answer : burst) {
+            String text = answer.get();
+            if (text.contains("get_order:o-1")) {
+                ok++;
+            } else if (text.contains("quota_exceeded")) {
+                refused++;
+            }
+        }
+        assertThat(ok).isEqualTo(5);
+        assertThat(refused).isEqualTo(15);
+    }
+
+    @Test
+    void malformedInputGetsAClearErrorLeaksNothingAndTheGuardKeepsServing() throws Exception {
+        RawMcpHttp support = support();
+        List<String> answers = new ArrayList<>();
+        answers.add(RawMcpHttp.message(support.post(call("\"get_order\"", "{\"id\":42}"))));
+        answers.add(RawMcpHttp.message(support.post(call("\"get_order\"", "[1,2,3]"))));
+        answers.add(RawMcpHttp.message(support.post(call("\"get_order\"", "\"a string\""))));
+        answers.add(RawMcpHttp.message(support.post(call("\"\"", "{}"))));
+        answers.add(RawMcpHttp.message(support.post(call(quoted("x".repeat(100_000)), "{}"))));
+        answers.add(RawMcpHttp.message(support.post(call("\"get_order\"", "{\"id\":\"" + "y".repeat(2_000_000)
+                + "\"}"))));
+        answers.add(RawMcpHttp.message(support.post(call("\"get_order\"", "[".repeat(5_000) + "]".repeat(5_000)))));
+        answers.add(RawMcpHttp.message(support.post("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\","
+                + "\"params\":{\"name\":\"get_order\",\"arguments\":{\"id\":\"o-1\",\"nested\":"
+                + "{\"a\":".repeat(3_000) + "1" + "}".repeat(3_000) + "}}}")));
+        answers.add(support.postBytes(new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'})
+                .body());
+        answers.add(support.post("this is not json").body());
+
+        for (String answer : answers) {
+            assertThat(answer).doesNotContain("at io.", "at java.", "Exception:", "tools.jackson", "Caused by");
+        }
+        assertThat(answers.get(0)).contains("invalid_arguments");
+        assertThat(ok()).contains("get_order:o-1");
+        assertThat(secretRuns).hasValue(0);
+    }
+
+    @Test
+    void invalidUtf8IsRefusedWithoutCrashingTheServer() throws Exception {
+        RawMcpHttp support = support();
+        byte[] body = ("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"get_order\","
+                + "\"arguments\":{\"id\":\"").getBytes(StandardCharsets.US_ASCII);
+        byte[] bad = new byte[body.length + 6];
+        System.arraycopy(body, 0, bad, 0, body.length);
+        bad[body.length] = (byte) 0xFF;
+        bad[body.length + 1] = (byte) 0xFE;
+        System.arraycopy("\"}}}".getBytes(StandardCharsets.US_ASCII), 0, bad, body.length + 2, 4);
+
+        var response = support.postBytes(bad);
+
+        assertThat(response.statusCode()).isLessThan(500);
+        assertThat(ok()).contains("get_order:o-1");
+    }
+}
