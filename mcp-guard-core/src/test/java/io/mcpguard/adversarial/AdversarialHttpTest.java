@@ -6,6 +6,7 @@ import io.mcpguard.McpGuard;
 import io.mcpguard.Policy;
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.ApiKeyAuthenticator;
+import io.mcpguard.http.ErrorSanitizingServlet;
 import io.mcpguard.internal.Refusals;
 import io.mcpguard.policy.ToolMatcher;
 import io.mcpguard.quota.QuotaRule;
@@ -60,7 +61,7 @@ class AdversarialHttpTest {
                 });
         var server = guard.install(McpServer.sync(transport).serverInfo("t", "1").immediateExecution(true),
                 List.of(Tools.echo("get_order"), refund)).build();
-        var running = Tomcats.start(transport, "/mcp");
+        var running = Tomcats.start(ErrorSanitizingServlet.wrap(transport), "/mcp");
         closeables.add(guard);
         closeables.add(running);
         closeables.add(server::close);
@@ -182,7 +183,7 @@ class AdversarialHttpTest {
 
     @Test
     void malformedInputGetsAClearErrorLeaksNothingAndTheGuardKeepsServing() throws Exception {
-        RawMcpHttp support = support();
+        RawMcpHttp support = support().freshConnections();
         List<String> answers = new ArrayList<>();
         answers.add(RawMcpHttp.message(support.post(call("\"get_order\"", "{\"id\":42}"))));
         answers.add(RawMcpHttp.message(support.post(call("\"get_order\"", "[1,2,3]"))));
@@ -200,8 +201,12 @@ class AdversarialHttpTest {
         answers.add(support.post("this is not json").body());
 
         for (String answer : answers) {
-            assertThat(answer).doesNotContain("at io.", "at java.", "Exception:", "tools.jackson", "Caused by");
+            // Bodies the SDK would fill with its McpError object, stack trace included, before any guard code runs.
+            assertThat(answer).doesNotContain("stackTrace", "className", "localizedMessage", "asyncComplete",
+                    "Cannot deserialize", "at io.", "Exception", "tools.jackson", "Caused by");
         }
+        assertThat(answers.get(8)).isEqualTo("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
+                + "\"message\":\"Invalid request\"}}");
         assertThat(answers.get(0)).contains("invalid_arguments");
         assertThat(ok()).contains("get_order:o-1");
         assertThat(secretRuns).hasValue(0);

@@ -92,6 +92,35 @@ class QuotaTest {
     }
 
     @Test
+    void manyAgentsAtOnceEachGetExactlyTheirOwnQuota() throws Exception {
+        serve(Policy.builder().quota(QuotaRule.perAgentAndTool(3, Duration.ofMinutes(1))));
+        int agents = 20;
+        Map<String, AtomicInteger> okByAgent = new ConcurrentHashMap<>();
+        ExecutorService threads = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int a = 0; a < agents; a++) {
+                AgentIdentity agent = AgentIdentity.builder("agent-" + a).scopes("orders").build();
+                McpSyncClient client = server.session(agent);
+                for (int i = 0; i < 10; i++) {
+                    done.add(threads.submit(() -> {
+                        if ("ok".equals(reason(call(client, "get_order")))) {
+                            okByAgent.computeIfAbsent(agent.agentId(), k -> new AtomicInteger()).incrementAndGet();
+                        }
+                    }));
+                }
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+
+        assertThat(okByAgent).hasSize(agents).allSatisfy((agent, ok) -> assertThat(ok).hasValue(3));
+    }
+
+    @Test
     void refusalSaysWhenToRetryAndTheClockNotANewSessionRefillsIt() {
         serve(Policy.builder().quota(QuotaRule.perAgentAndTool(3, Duration.ofMinutes(1))));
         McpSyncClient first = server.session(SUPPORT);

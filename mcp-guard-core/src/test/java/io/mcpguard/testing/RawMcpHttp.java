@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 public final class RawMcpHttp {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private boolean freshConnections;
     private final String url;
     private final String authorization;
     private final java.util.Map<String, String> extraHeaders = new java.util.LinkedHashMap<>();
@@ -50,7 +51,7 @@ public final class RawMcpHttp {
             request.header("Mcp-Session-Id", sessionId);
         }
         extraHeaders.forEach(request::header);
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return client().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /**
@@ -104,7 +105,22 @@ public final class RawMcpHttp {
         if (sessionId != null) {
             request.header("Mcp-Session-Id", sessionId);
         }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return client().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpClient client() {
+        return freshConnections ? HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build() : http;
+    }
+
+    /**
+     * Opens a new connection for every request, so that one request's connection handling (a server closing the
+     * connection after an error) cannot affect the next.
+     *
+     * @return this client
+     */
+    public RawMcpHttp freshConnections() {
+        this.freshConnections = true;
+        return this;
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.mcpguard.examples;
 
 import io.mcpguard.McpGuard;
+import io.mcpguard.http.ErrorSanitizingServlet;
 import io.mcpguard.Policy;
 import io.mcpguard.approval.ApprovalHandler;
 import io.mcpguard.audit.AuditSink;
@@ -138,7 +139,8 @@ public final class OrderServer implements AutoCloseable {
         McpSyncServer server = guard.install(McpServer.sync(transport)
                 .serverInfo("orders", "1.0.0")
                 .immediateExecution(true), OrderTools.all(store)).build();
-        return new OrderServer(EmbeddedHttp.start(transport, "/mcp", port), server, guard);
+        // The SDK answers malformed requests with its McpError object, stack trace included: sanitize those bodies.
+        return new OrderServer(EmbeddedHttp.start(ErrorSanitizingServlet.wrap(transport), "/mcp", port), server, guard);
     }
 
     /**

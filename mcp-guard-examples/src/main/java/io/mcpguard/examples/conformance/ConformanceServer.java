@@ -1,6 +1,7 @@
 package io.mcpguard.examples.conformance;
 
 import io.mcpguard.McpGuard;
+import io.mcpguard.http.ErrorSanitizingServlet;
 import io.mcpguard.Policy;
 import io.mcpguard.examples.EmbeddedHttp;
 import io.mcpguard.identity.AgentIdentity;
@@ -80,7 +81,7 @@ public final class ConformanceServer {
                         .resourceTemplates(List.of(template()))
                         .completions(List.of(completion())), tools())
                 .build();
-        EmbeddedHttp http = EmbeddedHttp.start(transport, "/mcp", port);
+        EmbeddedHttp http = EmbeddedHttp.start(ErrorSanitizingServlet.wrap(transport), "/mcp", port);
         System.out.println("conformance fixture on http://localhost:" + http.port() + "/mcp");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -1,0 +1,2 @@
+/** HTTP helpers for the SDK's servlet transports. */
+package io.mcpguard.http;
