@@ -21,18 +21,9 @@ public final class Elicitors {
      * @return the elicitor
      */
     public static ApprovalRequest.Elicitor of(McpSyncServerExchange exchange, Limits limits) {
-        return new ApprovalRequest.Elicitor() {
-            @Override
-            public boolean supported() {
-                var caps = exchange.getClientCapabilities();
-                return caps != null && caps.elicitation() != null;
-            }
-
-            @Override
-            public CompletionStage<McpSchema.ElicitResult> elicit(McpSchema.ElicitRequest request) {
-                return CompletableFuture.supplyAsync(() -> exchange.createElicitation(request), limits.toolExecutor());
-            }
-        };
+        return channel(exchange.getClientCapabilities(),
+                request -> CompletableFuture.supplyAsync(() -> exchange.createElicitation(request),
+                        limits.toolExecutor()));
     }
 
     /**
@@ -42,16 +33,20 @@ public final class Elicitors {
      * @return the elicitor
      */
     public static ApprovalRequest.Elicitor of(McpAsyncServerExchange exchange) {
+        return channel(exchange.getClientCapabilities(), request -> exchange.createElicitation(request).toFuture());
+    }
+
+    private static ApprovalRequest.Elicitor channel(McpSchema.ClientCapabilities capabilities,
+            java.util.function.Function<McpSchema.ElicitRequest, CompletionStage<McpSchema.ElicitResult>> send) {
         return new ApprovalRequest.Elicitor() {
             @Override
             public boolean supported() {
-                var caps = exchange.getClientCapabilities();
-                return caps != null && caps.elicitation() != null;
+                return capabilities != null && capabilities.elicitation() != null;
             }
 
             @Override
             public CompletionStage<McpSchema.ElicitResult> elicit(McpSchema.ElicitRequest request) {
-                return exchange.createElicitation(request).toFuture();
+                return send.apply(request);
             }
         };
     }

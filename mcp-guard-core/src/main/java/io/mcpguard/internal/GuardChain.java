@@ -236,14 +236,9 @@ public final class GuardChain {
             } catch (RuntimeException e) {
                 outcome = approvalFailed(tool, e);
             }
-            obs.approval(outcome.approvalId(), outcome.waitMillis());
-            if (!outcome.approved()) {
-                permit.cancel();
-                obs.refused(outcome.refusal());
-                if (record != null) {
-                    record.decided(outcome.refusal(), outcome.approvalId());
-                }
-                return Refusals.result(outcome.refusal(), outcome.approvalId());
+            CallToolResult refused = approvalRefusal(outcome, permit, obs, record);
+            if (refused != null) {
+                return refused;
             }
             approvalId = outcome.approvalId();
         }
@@ -381,14 +376,9 @@ public final class GuardChain {
         }
         AtomicBoolean started = new AtomicBoolean();
         return gate.flatMap(outcome -> {
-            obs.approval(outcome.approvalId(), outcome.waitMillis());
-            if (!outcome.approved()) {
-                permit.cancel();
-                obs.refused(outcome.refusal());
-                if (record != null) {
-                    record.decided(outcome.refusal(), outcome.approvalId());
-                }
-                return Mono.just(Refusals.result(outcome.refusal(), outcome.approvalId()));
+            CallToolResult refused = approvalRefusal(outcome, permit, obs, record);
+            if (refused != null) {
+                return Mono.just(refused);
             }
             started.set(true);
             return runAudited(tool, agent, request, handler, permit, obs, record, outcome.approvalId());
@@ -522,6 +512,21 @@ public final class GuardChain {
     }
 
     // ---- answers ----
+
+    /** Records the gate's answer; returns the refusal result, or {@code null} when the call may run. */
+    private static CallToolResult approvalRefusal(Approvals.Outcome outcome, Limits.Permit permit,
+            GuardTelemetry.Observation obs, CallAudit record) {
+        obs.approval(outcome.approvalId(), outcome.waitMillis());
+        if (outcome.approved()) {
+            return null;
+        }
+        permit.cancel();
+        obs.refused(outcome.refusal());
+        if (record != null) {
+            record.decided(outcome.refusal(), outcome.approvalId());
+        }
+        return Refusals.result(outcome.refusal(), outcome.approvalId());
+    }
 
     private Approvals.Outcome approvalFailed(McpSchema.Tool tool, RuntimeException e) {
         log.warn("Approval gate failed for tool '{}'; denying (fail closed)", tool.name(), e);

@@ -39,19 +39,7 @@ public final class RawMcpHttp {
      * @throws Exception on I/O failure
      */
     public HttpResponse<String> post(String json) throws Exception {
-        var request = HttpRequest.newBuilder(URI.create(url))
-                .timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json, text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(json));
-        if (authorization != null) {
-            request.header("Authorization", authorization);
-        }
-        if (sessionId != null) {
-            request.header("Mcp-Session-Id", sessionId);
-        }
-        extraHeaders.forEach(request::header);
-        return client().send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return send(HttpRequest.BodyPublishers.ofString(json));
     }
 
     /**
@@ -94,17 +82,22 @@ public final class RawMcpHttp {
      * @throws Exception on I/O failure
      */
     public HttpResponse<String> postBytes(byte[] body) throws Exception {
+        return send(HttpRequest.BodyPublishers.ofByteArray(body));
+    }
+
+    private HttpResponse<String> send(HttpRequest.BodyPublisher body) throws Exception {
         var request = HttpRequest.newBuilder(URI.create(url))
                 .timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json, text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+                .POST(body);
         if (authorization != null) {
             request.header("Authorization", authorization);
         }
         if (sessionId != null) {
             request.header("Mcp-Session-Id", sessionId);
         }
+        extraHeaders.forEach(request::header);
         return client().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
