@@ -163,27 +163,6 @@ public final class GuardChain {
         return new Admitted(agent, null, deny);
     }
 
-    /**
-     * Runs identity, scope and argument checks for one call (no limits, no approval). For tests and tools.
-     *
-     * @param context the transport context
-     * @param tool the tool
-     * @param request the call
-     * @return allow with the verified identity, or the refusal
-     */
-    public Decision check(McpTransportContext context, McpSchema.Tool tool, CallToolRequest request) {
-        AgentIdentity agent = resolve(context);
-        if (agent == null) {
-            return new Decision.Deny(ReasonCode.UNKNOWN_AGENT, Decision.Step.IDENTITY, Refusals.UNKNOWN_TOOL_MESSAGE);
-        }
-        if (!permits(agent, tool)) {
-            return new Decision.Deny(ReasonCode.OUT_OF_SCOPE, Decision.Step.SCOPE, Refusals.UNKNOWN_TOOL_MESSAGE);
-        }
-        String invalid = validateArguments(tool, request);
-        return invalid == null ? new Decision.Allow(agent)
-                : new Decision.Deny(ReasonCode.INVALID_ARGUMENTS, Decision.Step.ARGUMENTS, invalid);
-    }
-
     // ---- synchronous executor ----
 
     /**
