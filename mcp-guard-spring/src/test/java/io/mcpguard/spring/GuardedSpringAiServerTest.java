@@ -54,6 +54,8 @@ import org.springframework.security.web.SecurityFilterChain;
                 "spring.ai.mcp.server.protocol=STREAMABLE",
                 "spring.ai.mcp.server.name=orders",
                 "mcp-guard.scopes[orders\\:read]=get_order,list_orders,order_count,purge_cache",
+                "mcp-guard.scopes[weather]=current_weather",
+                "mcp-guard.reversibility.current_weather=read_only",
                 "mcp-guard.scopes[refunds]=issue_refund",
                 "mcp-guard.quotas[0].limit=3",
                 "mcp-guard.quotas[0].window=1m",
@@ -211,6 +213,30 @@ class GuardedSpringAiServerTest {
                 .isEqualTo("approval_denied");
     }
 
+    @Test
+    void toolCallbacksFromSpringAisToolAnnotationAreGuardedToo() {
+        McpSyncClient forecaster = client("forecaster", "weather");
+        McpSyncClient support = client("support-bot", "orders:read");
+
+        assertThat(names(forecaster)).containsExactly("current_weather");
+        assertThat(names(support)).doesNotContain("current_weather");
+        var result = forecaster.callTool(new CallToolRequest("current_weather", Map.of("city", "Oslo")));
+        assertThat(reason(result)).isEqualTo("ok");
+        assertThat(((McpSchema.TextContent) result.content().get(0)).text()).contains("Oslo");
+        assertThat(catchThrowableOfType(McpError.class, () -> support.callTool(new CallToolRequest(
+                "current_weather", Map.of("city", "Oslo")))).getJsonRpcError().message())
+                .isEqualTo("Unknown tool: invalid_tool_name");
+    }
+
+    /** A tool written with Spring AI's {@code @Tool}, exposed through a callback provider. */
+    static class WeatherTools {
+
+        @org.springframework.ai.tool.annotation.Tool(name = "current_weather", description = "Current weather")
+        public String currentWeather(String city) {
+            return "Sunny in " + city;
+        }
+    }
+
     /** Tools written with Spring AI's annotations. */
     @org.springframework.stereotype.Component
     static class AnnotatedTools {
@@ -244,6 +270,12 @@ class GuardedSpringAiServerTest {
                     .build();
             return new SyncToolSpecification(definition, (exchange, request) -> McpSchema.CallToolResult.builder()
                     .addTextContent(name + " done").isError(false).build());
+        }
+
+        @Bean
+        org.springframework.ai.tool.ToolCallbackProvider weatherTools() {
+            return org.springframework.ai.tool.method.MethodToolCallbackProvider.builder()
+                    .toolObjects(new WeatherTools()).build();
         }
 
         @Bean
