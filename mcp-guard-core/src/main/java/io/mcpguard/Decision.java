@@ -13,6 +13,8 @@ public sealed interface Decision permits Decision.Allow, Decision.Deny {
      * The steps of the guard chain, in the fixed order they run.
      */
     enum Step {
+        /** The SDK's own dispatch, before the guard (unknown tool names). */
+        DISPATCH("dispatch"),
         /** Resolving the caller's verified identity. */
         IDENTITY("identity"),
         /** Checking the policy's scopes for the tool. */

@@ -141,6 +141,39 @@ public final class McpGuard implements AutoCloseable {
         }
     }
 
+    /**
+     * Returns a recorder for {@code tools/call} requests naming tools that do not exist, which the SDK answers before
+     * any guard code runs. Give it to {@link io.mcpguard.http.ErrorSanitizingServlet#wrap(jakarta.servlet.http.HttpServlet,
+     * UnknownToolRecorder)} with the same context extractor as the transport, so that such probes get a span, decision
+     * metrics and an audit record like any refused call.
+     *
+     * @param contextExtractor the transport's context extractor (e.g. {@code keys.contextExtractor()})
+     * @return the recorder
+     */
+    public UnknownToolRecorder unknownToolRecorder(
+            io.modelcontextprotocol.server.McpTransportContextExtractor<jakarta.servlet.http.HttpServletRequest>
+                    contextExtractor) {
+        Objects.requireNonNull(contextExtractor, "contextExtractor");
+        return (request, call) -> {
+            if (!chain.serves(call.name())) {
+                chain.recordUnknownTool(contextExtractor.extract(request), call);
+            }
+        };
+    }
+
+    /** Records calls to tools that do not exist; see {@link #unknownToolRecorder}. */
+    @FunctionalInterface
+    public interface UnknownToolRecorder {
+
+        /**
+         * Records one call, if it names a tool the guard does not serve.
+         *
+         * @param request the HTTP request that carried it
+         * @param call the call as parsed from the request body
+         */
+        void record(jakarta.servlet.http.HttpServletRequest request, McpSchema.CallToolRequest call);
+    }
+
     // ---- install: one call per SDK server builder shape ----
 
     /**

@@ -10,6 +10,12 @@ public enum ReasonCode {
     /** No verified identity could be resolved for the caller (or the resolver failed). */
     UNKNOWN_AGENT("unknown_agent"),
 
+    /**
+     * The tool does not exist on this server: the SDK answered before the guard. Recorded (for HTTP transports
+     * observed through {@link io.mcpguard.http.ErrorSanitizingServlet}) so that probing shows up in traces and audit.
+     */
+    UNKNOWN_TOOL("unknown_tool"),
+
     /** The caller's identity does not grant the tool. Answered exactly like an unknown tool. */
     OUT_OF_SCOPE("out_of_scope"),
 

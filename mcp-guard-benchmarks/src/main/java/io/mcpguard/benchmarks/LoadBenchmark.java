@@ -96,7 +96,8 @@ public final class LoadBenchmark {
         McpSyncServer guarded = guard.install(McpServer.sync(guardedTransport).serverInfo("guarded", "1")
                 .immediateExecution(true), List.of(echo)).build();
         Tomcat plainHttp = tomcat(plainTransport);
-        Tomcat guardedHttp = tomcat(io.mcpguard.http.ErrorSanitizingServlet.wrap(guardedTransport));
+        Tomcat guardedHttp = tomcat(io.mcpguard.http.ErrorSanitizingServlet.wrap(guardedTransport,
+                guard.unknownToolRecorder(authenticator.contextExtractor())));
         int plainPort = plainHttp.getConnector().getLocalPort();
         int guardedPort = guardedHttp.getConnector().getLocalPort();
 

@@ -1,15 +1,25 @@
 package io.mcpguard.http;
 
+import io.mcpguard.McpGuard;
 import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.spec.McpSchema;
+import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletConfig;
 import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.Writer;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;
 
@@ -25,15 +35,27 @@ import java.util.Objects;
  * <pre>{@code
  * tomcat.addServlet(context, "mcp", ErrorSanitizingServlet.wrap(transport)).setAsyncSupported(true);
  * }</pre>
+ *
+ * <p>Given an {@link McpGuard.UnknownToolRecorder}, it also shows the guard the {@code tools/call} requests that name
+ * tools which do not exist: the SDK answers those itself, before any guard code, so without this they would leave no
+ * span and no audit record. Bodies are read once, up to {@value #INSPECT_LIMIT} bytes, and replayed to the transport
+ * unchanged; larger bodies are not inspected and reach the transport (and its own size limit) as sent.
  */
 public final class ErrorSanitizingServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
 
-    private final HttpServlet transport;
+    /** The largest request body inspected for unknown-tool calls; a {@code tools/call} probe is far smaller. */
+    static final int INSPECT_LIMIT = 64 * 1024;
 
-    private ErrorSanitizingServlet(HttpServlet transport) {
+    private static final byte[] TOOLS_CALL = "tools/call".getBytes(StandardCharsets.US_ASCII);
+
+    private final HttpServlet transport;
+    private final transient McpGuard.UnknownToolRecorder recorder;
+
+    private ErrorSanitizingServlet(HttpServlet transport, McpGuard.UnknownToolRecorder recorder) {
         this.transport = Objects.requireNonNull(transport, "transport");
+        this.recorder = recorder;
     }
 
     /**
@@ -43,7 +65,22 @@ public final class ErrorSanitizingServlet extends HttpServlet {
      * @return the servlet to register instead (async-supported)
      */
     public static HttpServlet wrap(HttpServlet transport) {
-        return new ErrorSanitizingServlet(transport);
+        return new ErrorSanitizingServlet(transport, null);
+    }
+
+    /**
+     * Wraps a transport servlet, and records calls to unknown tools through the guard.
+     *
+     * <pre>{@code
+     * HttpServlet servlet = ErrorSanitizingServlet.wrap(transport, guard.unknownToolRecorder(keys.contextExtractor()));
+     * }</pre>
+     *
+     * @param transport e.g. an {@code HttpServletStreamableServerTransportProvider}
+     * @param recorder from {@link McpGuard#unknownToolRecorder}, given the transport's context extractor
+     * @return the servlet to register instead (async-supported)
+     */
+    public static HttpServlet wrap(HttpServlet transport, McpGuard.UnknownToolRecorder recorder) {
+        return new ErrorSanitizingServlet(transport, Objects.requireNonNull(recorder, "recorder"));
     }
 
     @Override
@@ -61,7 +98,70 @@ public final class ErrorSanitizingServlet extends HttpServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws ServletException, IOException {
-        transport.service(request, new SanitizingResponse(response));
+        HttpServletRequest forwarded = request;
+        if (recorder != null && "POST".equals(request.getMethod())) {
+            forwarded = inspect(request);
+        }
+        transport.service(forwarded, new SanitizingResponse(response));
+    }
+
+    /** Reads the start of the body, records an unknown-tool call if it is one, and returns a request replaying it. */
+    private HttpServletRequest inspect(HttpServletRequest request) throws IOException {
+        InputStream in = request.getInputStream();
+        byte[] head = in.readNBytes(INSPECT_LIMIT + 1);
+        if (head.length <= INSPECT_LIMIT && contains(head, TOOLS_CALL)) {
+            McpSchema.CallToolRequest call = parseCall(head, charset(request));
+            if (call != null) {
+                try {
+                    recorder.record(request, call);
+                } catch (RuntimeException e) {
+                    // recording must never change how the request is served
+                }
+            }
+        }
+        return new ReplayingRequest(request, head, in);
+    }
+
+    /** Returns the {@code tools/call} in a JSON-RPC request body, or null if it is not one or is malformed. */
+    static McpSchema.CallToolRequest parseCall(byte[] body, Charset charset) {
+        try {
+            Object parsed = McpJsonDefaults.getMapper().readValue(new String(body, charset), Object.class);
+            if (!(parsed instanceof Map<?, ?> message) || !"tools/call".equals(message.get("method"))
+                    || !(message.get("params") instanceof Map<?, ?> params)
+                    || !(params.get("name") instanceof String name)) {
+                return null;
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> arguments = params.get("arguments") instanceof Map<?, ?> map
+                    ? (Map<String, Object>) map : Map.of();
+            @SuppressWarnings("unchecked")
+            Map<String, Object> meta = params.get("_meta") instanceof Map<?, ?> map ? (Map<String, Object>) map : null;
+            return McpSchema.CallToolRequest.builder().name(name).arguments(arguments).meta(meta).build();
+        } catch (IOException | RuntimeException e) {
+            return null; // the transport answers malformed bodies itself
+        }
+    }
+
+    private static Charset charset(HttpServletRequest request) {
+        String encoding = request.getCharacterEncoding();
+        try {
+            return encoding == null ? StandardCharsets.UTF_8 : Charset.forName(encoding);
+        } catch (RuntimeException e) {
+            return StandardCharsets.UTF_8;
+        }
+    }
+
+    private static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i <= haystack.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     /** Returns the standard JSON-RPC message of a code. */
@@ -93,6 +193,82 @@ public final class ErrorSanitizingServlet extends HttpServlet {
         }
         return "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":" + code + ",\"message\":\""
                 + standardMessage(code) + "\"}}";
+    }
+
+    /** Serves the already-read start of the body, then the rest of the original stream. */
+    private static final class ReplayingRequest extends HttpServletRequestWrapper {
+
+        private final ServletInputStream stream;
+        private BufferedReader reader;
+
+        ReplayingRequest(HttpServletRequest request, byte[] head, InputStream rest) {
+            super(request);
+            this.stream = new ReplayingStream(head, rest);
+        }
+
+        @Override
+        public ServletInputStream getInputStream() {
+            return stream;
+        }
+
+        @Override
+        public BufferedReader getReader() {
+            if (reader == null) {
+                reader = new BufferedReader(new InputStreamReader(stream, charset((HttpServletRequest) getRequest())));
+            }
+            return reader;
+        }
+    }
+
+    private static final class ReplayingStream extends ServletInputStream {
+
+        private final byte[] head;
+        private final InputStream rest;
+        private int position;
+        private boolean finished;
+
+        ReplayingStream(byte[] head, InputStream rest) {
+            this.head = head;
+            this.rest = rest;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            if (length == 0) {
+                return 0;
+            }
+            if (position < head.length) {
+                int n = Math.min(length, head.length - position);
+                System.arraycopy(head, position, buffer, offset, n);
+                position += n;
+                return n;
+            }
+            int n = head.length <= INSPECT_LIMIT ? -1 : rest.read(buffer, offset, length);
+            finished = n < 0;
+            return n;
+        }
+
+        @Override
+        public boolean isFinished() {
+            return finished;
+        }
+
+        @Override
+        public boolean isReady() {
+            return true;
+        }
+
+        @Override
+        public void setReadListener(ReadListener listener) {
+            throw new IllegalStateException("Replayed request bodies are read synchronously");
+        }
     }
 
     private static final class SanitizingResponse extends HttpServletResponseWrapper {

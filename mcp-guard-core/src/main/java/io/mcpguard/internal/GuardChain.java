@@ -123,6 +123,46 @@ public final class GuardChain {
         return visible;
     }
 
+    // ---- calls the SDK answers itself ----
+
+    /** Unknown names longer than this are cut in spans and audit records, so probes cannot bloat the trail. */
+    static final int MAX_RECORDED_NAME = 200;
+
+    /**
+     * Returns whether the guard serves a tool of this name.
+     *
+     * @param name the tool name
+     * @return true if registered through the guard
+     */
+    public boolean serves(String name) {
+        return guardedTools.containsKey(name);
+    }
+
+    /**
+     * Records a {@code tools/call} for a name no tool has, which the SDK answers itself with its unknown-tool error:
+     * a span, the decision metrics and an audit record, so that probing for tools shows up.
+     *
+     * @param context the request's transport context
+     * @param call the call as sent
+     */
+    public void recordUnknownTool(McpTransportContext context, CallToolRequest call) {
+        CallToolRequest request = call.name().length() <= MAX_RECORDED_NAME ? call : CallToolRequest.builder()
+                .name(call.name().substring(0, MAX_RECORDED_NAME) + "...").arguments(call.arguments())
+                .meta(call.meta()).build();
+        GuardTelemetry.Observation obs = telemetry.startCall(context, null, request.name(), request);
+        AgentIdentity agent = resolve(context);
+        if (agent != null) {
+            obs.agent(agent, "unknown");
+        }
+        Decision.Deny deny = new Decision.Deny(ReasonCode.UNKNOWN_TOOL, Decision.Step.DISPATCH,
+                Refusals.UNKNOWN_TOOL_MESSAGE);
+        obs.refused(deny);
+        if (audit != null) {
+            new CallAudit(agent, request.name(), request, obs).decided(deny, null);
+        }
+        obs.end(Refusals.unknownTool(request.name()));
+    }
+
     // ---- the shared steps: identity, scope, arguments, limits ----
 
     /** What the shared steps decided: a refusal (visible or hidden), or a permit to go on. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mcpguard.McpGuard;
 import io.mcpguard.Policy;
+import io.mcpguard.audit.AuditRecord;
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.ApiKeyAuthenticator;
 import io.mcpguard.http.ErrorSanitizingServlet;
@@ -19,6 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -41,13 +46,14 @@ class AdversarialHttpTest {
 
     final List<AutoCloseable> closeables = new ArrayList<>();
     final AtomicInteger secretRuns = new AtomicInteger();
+    final BlockingQueue<AuditRecord> audit = new LinkedBlockingQueue<>();
     String url;
 
     @BeforeEach
     void start() throws Exception {
         var transport = HttpServletStreamableServerTransportProvider.builder().mcpEndpoint("/mcp")
                 .httpHeaderValidator(KEYS.headerValidator()).contextExtractor(KEYS.contextExtractor()).build();
-        McpGuard guard = McpGuard.builder()
+        McpGuard guard = McpGuard.builder().audit(audit::add)
                 .policy(Policy.builder()
                         .scope("orders", ToolMatcher.names("get_order"))
                         .scope("admin", ToolMatcher.names("issue_refund"))
@@ -61,7 +67,8 @@ class AdversarialHttpTest {
                 });
         var server = guard.install(McpServer.sync(transport).serverInfo("t", "1").immediateExecution(true),
                 List.of(Tools.echo("get_order"), refund)).build();
-        var running = Tomcats.start(ErrorSanitizingServlet.wrap(transport), "/mcp");
+        var running = Tomcats.start(ErrorSanitizingServlet.wrap(transport,
+                guard.unknownToolRecorder(KEYS.contextExtractor())), "/mcp");
         closeables.add(guard);
         closeables.add(running);
         closeables.add(server::close);
@@ -107,6 +114,39 @@ class AdversarialHttpTest {
                     "Tool not found: ");
         }
         assertThat(secretRuns).hasValue(0);
+        assertThat(ok()).contains("get_order:o-1");
+    }
+
+    /** Waits for the next call decision the guard audits (the audit writer is asynchronous). */
+    Map<String, Object> nextDecision() throws InterruptedException {
+        while (true) {
+            AuditRecord record = audit.poll(10, TimeUnit.SECONDS);
+            assertThat(record).as("an audited call decision").isNotNull();
+            if (record instanceof AuditRecord.CallDecided) {
+                return record.fields();
+            }
+        }
+    }
+
+    @Test
+    void probesForToolsThatDoNotExistAreAuditedLikeHiddenOnes() throws Exception {
+        RawMcpHttp support = support();
+
+        String unknown = RawMcpHttp.message(support.post(call("\"drop_database\"", "{\"confirm\":true}")));
+        Map<String, Object> unknownRecord = nextDecision();
+        String hidden = RawMcpHttp.message(support.post(call("\"issue_refund\"", "{\"id\":\"o-1\"}")));
+        Map<String, Object> hiddenRecord = nextDecision();
+        support.post(call(quoted("z".repeat(5_000)), "{}"));
+        Map<String, Object> longRecord = nextDecision();
+
+        assertThat(unknown.replace("drop_database", "?")).isEqualTo(hidden.replace("issue_refund", "?"));
+        assertThat(unknownRecord).containsEntry("agentId", "support-bot").containsEntry("tool", "drop_database")
+                .containsEntry("decision", "deny").containsEntry("reason", "unknown_tool")
+                .containsEntry("step", "dispatch").containsKey("argumentsSha256");
+        assertThat(hiddenRecord).containsEntry("agentId", "support-bot").containsEntry("tool", "issue_refund")
+                .containsEntry("reason", "out_of_scope").containsEntry("step", "scope");
+        assertThat((String) longRecord.get("tool")).hasSizeLessThan(210).startsWith("zzz");
+        assertThat(audit.stream().filter(AuditRecord.CallDecided.class::isInstance)).as("one record per call").isEmpty();
         assertThat(ok()).contains("get_order:o-1");
     }
 

@@ -119,6 +119,26 @@ class TelemetryTest {
     }
 
     @Test
+    void aCallToAToolThatDoesNotExistIsTracedWhenTheHttpWrapperReportsIt() {
+        serve(orders());
+        McpGuard.UnknownToolRecorder recorder = guard.unknownToolRecorder(
+                request -> io.modelcontextprotocol.common.McpTransportContext.create(
+                        Map.of(AgentIdentity.CONTEXT_KEY, SUPPORT)));
+
+        recorder.record(null, new CallToolRequest("drop_database", Map.of("confirm", true)));
+        recorder.record(null, new CallToolRequest("get_order", Map.of("id", "o-1")));
+
+        assertThat(otel.getSpans()).as("a served tool is traced by the guard itself, not twice").hasSize(1);
+        assertThat(onlySpan("tools/call drop_database")).hasKind(SpanKind.SERVER)
+                .hasStatus(io.opentelemetry.sdk.trace.data.StatusData.error())
+                .hasAttribute(AttributeKey.stringKey("mcp_guard.decision"), "deny")
+                .hasAttribute(AttributeKey.stringKey("mcp_guard.reason"), "unknown_tool")
+                .hasAttribute(AttributeKey.stringKey("mcp_guard.step"), "dispatch")
+                .hasAttribute(AttributeKey.stringKey("error.type"), "-32602")
+                .hasAttribute(AttributeKey.stringKey("gen_ai.agent.id"), "support-bot");
+    }
+
+    @Test
     void quotaRefusalsAndRemainingQuotaAreTraced() {
         McpSyncClient client = serve(orders().quota(QuotaRule.perAgentAndTool(2, Duration.ofMinutes(1))));
 

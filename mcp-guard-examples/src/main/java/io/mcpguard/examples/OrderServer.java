@@ -140,7 +140,9 @@ public final class OrderServer implements AutoCloseable {
                 .serverInfo("orders", "1.0.0")
                 .immediateExecution(true), OrderTools.all(store)).build();
         // The SDK answers malformed requests with its McpError object, stack trace included: sanitize those bodies.
-        return new OrderServer(EmbeddedHttp.start(ErrorSanitizingServlet.wrap(transport), "/mcp", port), server, guard);
+        // It also answers calls to tools that do not exist before the guard runs: let the guard trace and audit them.
+        var servlet = ErrorSanitizingServlet.wrap(transport, guard.unknownToolRecorder(keys.contextExtractor()));
+        return new OrderServer(EmbeddedHttp.start(servlet, "/mcp", port), server, guard);
     }
 
     /**

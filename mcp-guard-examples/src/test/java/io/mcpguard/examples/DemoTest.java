@@ -48,13 +48,15 @@ class DemoTest {
                 .contains("subprocess OrderServer --stdio --agent billing-agent -> sees [get_order, issue_refund, list_orders]")
                 .containsPattern("billing-agent \\(stdio\\) +delete_customer .* -> JSON-RPC error -32602");
         assertThat(transcript)
-                .containsPattern("support-bot  trace [0-9a-f]{32}  10 guarded calls")
+                .containsPattern("support-bot  trace [0-9a-f]{32}  11 guarded calls")
                 .containsPattern("tools/call issue_refund +deny +out_of_scope")
+                .containsPattern("tools/call transfer_funds +deny +unknown_tool")
                 .containsPattern("ops-admin  trace [0-9a-f]{32}  1 guarded calls\\R +tools/call delete_customer +deny "
                         + "+approval_denied");
         assertThat(transcript)
                 .containsPattern("verify: OK: \\d+ lines, \\d+ signed checkpoints, chain intact")
                 .containsPattern("issue_refund args=[0-9a-f]{64} success")
+                .contains("    issue_refund out_of_scope at scope\n    transfer_funds unknown_tool at dispatch")
                 .containsPattern("a copy with one refusal edited into an allow: TAMPERED or INCOMPLETE at line \\d+: its "
                         + "content does not match its hash");
         // The agent never sees the back end's details; they stay in the transcript only where the demo quotes the
