@@ -17,6 +17,7 @@ import io.mcpguard.telemetry.TelemetryOptions;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.server.McpAsyncListFilter;
+import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpServerFeatures;
 import io.modelcontextprotocol.server.McpStatelessServerFeatures;
@@ -155,9 +156,11 @@ public final class McpGuard implements AutoCloseable {
                     contextExtractor) {
         Objects.requireNonNull(contextExtractor, "contextExtractor");
         return (request, call) -> {
-            if (!chain.serves(call.name())) {
-                chain.recordUnknownTool(contextExtractor.extract(request), call);
+            if (chain.serves(call.name())) {
+                return null;
             }
+            McpTransportContext context = contextExtractor.extract(request);
+            return () -> chain.recordUnknownTool(context, call);
         };
     }
 
@@ -166,12 +169,14 @@ public final class McpGuard implements AutoCloseable {
     public interface UnknownToolRecorder {
 
         /**
-         * Records one call, if it names a tool the guard does not serve.
+         * Looks at one call before the transport serves it, reading what it needs from the request then.
          *
          * @param request the HTTP request that carried it
          * @param call the call as parsed from the request body
+         * @return what records the call, run only if the transport accepted the request; {@code null} if the call
+         *         names a tool the guard serves (the guard records those itself)
          */
-        void record(jakarta.servlet.http.HttpServletRequest request, McpSchema.CallToolRequest call);
+        Runnable prepare(jakarta.servlet.http.HttpServletRequest request, McpSchema.CallToolRequest call);
     }
 
     // ---- install: one call per SDK server builder shape ----

@@ -39,7 +39,9 @@ import java.util.Objects;
  * <p>Given an {@link McpGuard.UnknownToolRecorder}, it also shows the guard the {@code tools/call} requests that name
  * tools which do not exist: the SDK answers those itself, before any guard code, so without this they would leave no
  * span and no audit record. Bodies are read once, up to {@value #INSPECT_LIMIT} bytes, and replayed to the transport
- * unchanged; larger bodies are not inspected and reach the transport (and its own size limit) as sent.
+ * unchanged; larger bodies are not inspected and reach the transport (and its own size limit) as sent. A call is
+ * recorded after the transport served it, and only if the transport accepted the request (no 4xx or 5xx status:
+ * a request refused for its credentials or session never reached tool dispatch).
  */
 public final class ErrorSanitizingServlet extends HttpServlet {
 
@@ -98,28 +100,36 @@ public final class ErrorSanitizingServlet extends HttpServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws ServletException, IOException {
-        HttpServletRequest forwarded = request;
-        if (recorder != null && "POST".equals(request.getMethod())) {
-            forwarded = inspect(request);
+        SanitizingResponse sanitizing = new SanitizingResponse(response);
+        if (recorder == null || !"POST".equals(request.getMethod())) {
+            transport.service(request, sanitizing);
+            return;
         }
-        transport.service(forwarded, new SanitizingResponse(response));
-    }
-
-    /** Reads the start of the body, records an unknown-tool call if it is one, and returns a request replaying it. */
-    private HttpServletRequest inspect(HttpServletRequest request) throws IOException {
         InputStream in = request.getInputStream();
         byte[] head = in.readNBytes(INSPECT_LIMIT + 1);
-        if (head.length <= INSPECT_LIMIT && contains(head, TOOLS_CALL)) {
-            McpSchema.CallToolRequest call = parseCall(head, charset(request));
-            if (call != null) {
-                try {
-                    recorder.record(request, call);
-                } catch (RuntimeException e) {
-                    // recording must never change how the request is served
-                }
+        Runnable probe = head.length <= INSPECT_LIMIT && contains(head, TOOLS_CALL) ? prepare(request, head) : null;
+        transport.service(new ReplayingRequest(request, head, in), sanitizing);
+        // Only calls the transport accepted (authenticated, in a session) reached the SDK's tool dispatch.
+        if (probe != null && sanitizing.status < 400) {
+            try {
+                probe.run();
+            } catch (RuntimeException e) {
+                // recording must never change how the request is served
             }
         }
-        return new ReplayingRequest(request, head, in);
+    }
+
+    /** Parses a call and lets the recorder read what it needs from the request while it is certainly live. */
+    private Runnable prepare(HttpServletRequest request, byte[] body) {
+        McpSchema.CallToolRequest call = parseCall(body, charset(request));
+        if (call == null) {
+            return null;
+        }
+        try {
+            return recorder.prepare(request, call);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /** Returns the {@code tools/call} in a JSON-RPC request body, or null if it is not one or is malformed. */
@@ -274,9 +284,29 @@ public final class ErrorSanitizingServlet extends HttpServlet {
     private static final class SanitizingResponse extends HttpServletResponseWrapper {
 
         private PrintWriter writer;
+        /** The status the transport set, kept here so it can be read after an async response completed. */
+        volatile int status = SC_OK;
 
         SanitizingResponse(HttpServletResponse response) {
             super(response);
+        }
+
+        @Override
+        public void setStatus(int sc) {
+            status = sc;
+            super.setStatus(sc);
+        }
+
+        @Override
+        public void sendError(int sc) throws IOException {
+            status = sc;
+            super.sendError(sc);
+        }
+
+        @Override
+        public void sendError(int sc, String msg) throws IOException {
+            status = sc;
+            super.sendError(sc, msg);
         }
 
         boolean errorJson() {

@@ -131,6 +131,8 @@ class AdversarialHttpTest {
     @Test
     void probesForToolsThatDoNotExistAreAuditedLikeHiddenOnes() throws Exception {
         RawMcpHttp support = support();
+        RawMcpHttp stranger = new RawMcpHttp(url, "Bearer sk-stolen-0000000000000000").session("made-up");
+        assertThat(stranger.post(call("\"drop_table\"", "{}")).statusCode()).isEqualTo(401);
 
         String unknown = RawMcpHttp.message(support.post(call("\"drop_database\"", "{\"confirm\":true}")));
         Map<String, Object> unknownRecord = nextDecision();
@@ -140,7 +142,8 @@ class AdversarialHttpTest {
         Map<String, Object> longRecord = nextDecision();
 
         assertThat(unknown.replace("drop_database", "?")).isEqualTo(hidden.replace("issue_refund", "?"));
-        assertThat(unknownRecord).containsEntry("agentId", "support-bot").containsEntry("tool", "drop_database")
+        assertThat(unknownRecord).as("the 401 before it was not a call, so not recorded")
+                .containsEntry("agentId", "support-bot").containsEntry("tool", "drop_database")
                 .containsEntry("decision", "deny").containsEntry("reason", "unknown_tool")
                 .containsEntry("step", "dispatch").containsKey("argumentsSha256");
         assertThat(hiddenRecord).containsEntry("agentId", "support-bot").containsEntry("tool", "issue_refund")
