@@ -27,7 +27,7 @@ import net.jqwik.api.Provide;
  * policy grants the tool to the caller; everything else is refused as an unknown tool, and listing shows exactly the
  * granted tools.
  */
-class PolicyEnforcementProperties {
+class PolicyEnforcementPropertiesTest {
 
     static final List<String> TOOLS = List.of("get_order", "list_orders", "issue_refund", "delete_customer",
             "orders_export", "orders_import");
