@@ -154,6 +154,17 @@ class AdversarialHttpTest {
     }
 
     @Test
+    void bodiesReadForProbeRecordingReachTheToolByteForByte() throws Exception {
+        RawMcpHttp support = support();
+        // Below the inspection limit (read whole, replayed) and above it (head replayed, rest streamed on).
+        for (int size : List.of(1_000, 65_000, 65_536, 300_000)) {
+            String id = "\u00e9" + "k".repeat(size) + "\u00fc";
+            String answer = RawMcpHttp.message(support.post(call("\"get_order\"", "{\"id\":\"" + id + "\"}")));
+            assertThat(answer).as("size %d", size).contains("get_order:" + id);
+        }
+    }
+
+    @Test
     void aToolsIdentityIsNeverTakenFromARoutingHeader() throws Exception {
         RawMcpHttp support = support().header("Mcp-Name", "get_order").header("Mcp-Method", "tools/call");
 
