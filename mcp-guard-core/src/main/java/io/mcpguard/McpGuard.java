@@ -155,12 +155,13 @@ public final class McpGuard implements AutoCloseable {
             io.modelcontextprotocol.server.McpTransportContextExtractor<jakarta.servlet.http.HttpServletRequest>
                     contextExtractor) {
         Objects.requireNonNull(contextExtractor, "contextExtractor");
-        return (request, call) -> {
-            if (chain.serves(call.name())) {
+        return (request, name, call) -> {
+            if (chain.serves(name)) {
                 return null;
             }
             McpTransportContext context = contextExtractor.extract(request);
-            return () -> chain.recordUnknownTool(context, call);
+            McpSchema.CallToolRequest parsed = call.get();
+            return parsed == null ? null : () -> chain.recordUnknownTool(context, parsed);
         };
     }
 
@@ -172,11 +173,14 @@ public final class McpGuard implements AutoCloseable {
          * Looks at one call before the transport serves it, reading what it needs from the request then.
          *
          * @param request the HTTP request that carried it
-         * @param call the call as parsed from the request body
+         * @param toolName the tool the call names
+         * @param call parses the whole call from the body (asked for only when the name is recorded); may return
+         *        null if the body does not parse
          * @return what records the call, run only if the transport accepted the request; {@code null} if the call
          *         names a tool the guard serves (the guard records those itself)
          */
-        Runnable prepare(jakarta.servlet.http.HttpServletRequest request, McpSchema.CallToolRequest call);
+        Runnable prepare(jakarta.servlet.http.HttpServletRequest request, String toolName,
+                java.util.function.Supplier<McpSchema.CallToolRequest> call);
     }
 
     // ---- install: one call per SDK server builder shape ----

@@ -22,6 +22,10 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.ObjectReadContext;
+import tools.jackson.core.json.JsonFactory;
 
 /**
  * Wraps one of the SDK's servlet transports so that transport-level error responses carry no internals.
@@ -50,7 +54,7 @@ public final class ErrorSanitizingServlet extends HttpServlet {
     /** The largest request body inspected for unknown-tool calls; a {@code tools/call} probe is far smaller. */
     static final int INSPECT_LIMIT = 64 * 1024;
 
-    private static final byte[] TOOLS_CALL = "tools/call".getBytes(StandardCharsets.US_ASCII);
+    private static final JsonFactory JSON = new JsonFactory();
 
     private final HttpServlet transport;
     private final transient McpGuard.UnknownToolRecorder recorder;
@@ -107,7 +111,7 @@ public final class ErrorSanitizingServlet extends HttpServlet {
         }
         InputStream in = request.getInputStream();
         byte[] head = in.readNBytes(INSPECT_LIMIT + 1);
-        Runnable probe = head.length <= INSPECT_LIMIT && contains(head, TOOLS_CALL) ? prepare(request, head) : null;
+        Runnable probe = head.length <= INSPECT_LIMIT ? prepare(request, head) : null;
         transport.service(new ReplayingRequest(request, head, in), sanitizing);
         // Only calls the transport accepted (authenticated, in a session) reached the SDK's tool dispatch.
         if (probe != null && sanitizing.status < 400) {
@@ -119,17 +123,65 @@ public final class ErrorSanitizingServlet extends HttpServlet {
         }
     }
 
-    /** Parses a call and lets the recorder read what it needs from the request while it is certainly live. */
+    /**
+     * Finds the called tool's name and lets the recorder read what it needs from the request while it is certainly
+     * live. Only a name the guard does not serve costs a full parse of the call.
+     */
     private Runnable prepare(HttpServletRequest request, byte[] body) {
-        McpSchema.CallToolRequest call = parseCall(body, charset(request));
-        if (call == null) {
+        Charset charset = charset(request);
+        String name = calledTool(body, charset);
+        if (name == null) {
             return null;
         }
         try {
-            return recorder.prepare(request, call);
+            return recorder.prepare(request, name, () -> parseCall(body, charset));
         } catch (RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * Returns the tool a JSON-RPC {@code tools/call} request body names, or null if the body is anything else or
+     * malformed. Streams over the tokens, skipping the arguments and every other value without building them.
+     */
+    static String calledTool(byte[] body, Charset charset) {
+        try (JsonParser parser = StandardCharsets.UTF_8.equals(charset)
+                ? JSON.createParser(ObjectReadContext.empty(), body)
+                : JSON.createParser(ObjectReadContext.empty(), new String(body, charset))) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            String method = null;
+            String name = null;
+            while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if ("method".equals(field) && value == JsonToken.VALUE_STRING) {
+                    method = parser.getString();
+                } else if ("params".equals(field) && value == JsonToken.START_OBJECT) {
+                    name = nameIn(parser);
+                } else {
+                    parser.skipChildren();
+                }
+            }
+            return "tools/call".equals(method) ? name : null;
+        } catch (RuntimeException e) {
+            return null; // the transport answers malformed bodies itself
+        }
+    }
+
+    /** Reads a {@code params} object to its end, returning its string {@code name}, if any. */
+    private static String nameIn(JsonParser parser) {
+        String name = null;
+        while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
+            boolean isName = "name".equals(parser.currentName());
+            if (parser.nextToken() == JsonToken.VALUE_STRING && isName) {
+                name = parser.getString();
+            } else {
+                parser.skipChildren();
+            }
+        }
+        return name;
     }
 
     /** Returns the {@code tools/call} in a JSON-RPC request body, or null if it is not one or is malformed. */
@@ -159,19 +211,6 @@ public final class ErrorSanitizingServlet extends HttpServlet {
         } catch (RuntimeException e) {
             return StandardCharsets.UTF_8;
         }
-    }
-
-    private static boolean contains(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i <= haystack.length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 
     /** Returns the standard JSON-RPC message of a code. */
