@@ -56,7 +56,7 @@ public final class ErrorSanitizingServlet extends HttpServlet {
 
     private static final JsonFactory JSON = new JsonFactory();
 
-    private final HttpServlet transport;
+    private final transient HttpServlet transport;
     private final transient McpGuard.UnknownToolRecorder recorder;
 
     private ErrorSanitizingServlet(HttpServlet transport, McpGuard.UnknownToolRecorder recorder) {
@@ -283,9 +283,12 @@ public final class ErrorSanitizingServlet extends HttpServlet {
 
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
+            if (position < head.length) {
+                return head[position++] & 0xff;
+            }
+            int b = head.length <= INSPECT_LIMIT ? -1 : rest.read();
+            finished = b < 0;
+            return b;
         }
 
         @Override
