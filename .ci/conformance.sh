@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the MCP conformance suite against the guarded fixture server (io.mcpguard.examples.conformance).
-# Needs the project built (mvn verify or package) and npm. Installs Node 22 and the suite from the npm registry.
+# Needs npm; builds what it runs itself (nothing may come from an earlier `mvn install`: a new machine has none).
+# Installs Node 22 and the suite from the npm registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,10 @@ port="${CONFORMANCE_PORT:-39123}"
 export PATH="$PWD/.ci/conformance/node_modules/.bin:$PATH"
 echo "conformance suite on node $(node --version)"
 
-mvn -B -q -pl mcp-guard-examples dependency:build-classpath -Dmdep.outputFile="$PWD/mcp-guard-examples/target/classpath.txt"
+# One reactor invocation builds core and spring and resolves the examples' classpath against them. Without -am the
+# examples module would look for mcp-guard-core in the local Maven repository, which a fresh clone never filled.
+mvn -B -q -ntp -pl mcp-guard-examples -am -DskipTests package dependency:build-classpath \
+  -Dmdep.outputFile="$PWD/mcp-guard-examples/target/classpath.txt"
 cp="mcp-guard-examples/target/classes:mcp-guard-core/target/classes:mcp-guard-spring/target/classes"
 cp="$cp:$(cat mcp-guard-examples/target/classpath.txt)"
 log="mcp-guard-examples/target/conformance-fixture.log"
