@@ -17,6 +17,7 @@ import io.mcpguard.quota.ConcurrencyRule;
 import io.mcpguard.quota.QuotaRule;
 import io.mcpguard.examples.orders.OrderStore;
 import io.mcpguard.examples.orders.OrderTools;
+import io.mcpguard.transport.StdioLifecycle;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
@@ -192,10 +193,14 @@ public final class OrderServer implements AutoCloseable {
         // stdio carries no credentials: one process serves one client, whose identity is this process's config.
         McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(AgentResolver.fixed(agent))
                 .approvals(ElicitationApprovalHandler.create()).build();
-        var transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper());
+        // The server ends when its client closes our stdin (how the MCP stdio transport ends a server) or on SIGTERM.
+        StdioLifecycle stdio = StdioLifecycle.of(System.in);
+        var transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(), stdio.input(), System.out);
         McpSyncServer server = guard.install(McpServer.sync(transport).serverInfo("orders", "1.0.0"),
                 OrderTools.all(OrderStore.seeded())).build();
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close));
-        new CountDownLatch(1).await();
+        stdio.runUntilClosed(() -> {
+            server.close();
+            guard.close();
+        });
     }
 }
