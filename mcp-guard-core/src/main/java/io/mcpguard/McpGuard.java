@@ -1,54 +1,77 @@
 package io.mcpguard;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.mcpguard.approval.ApprovalHandler;
 import io.mcpguard.approval.ApprovalMode;
+import io.mcpguard.approval.internal.Approvals;
 import io.mcpguard.audit.AuditOverflow;
 import io.mcpguard.audit.AuditRecord;
 import io.mcpguard.audit.AuditSink;
+import io.mcpguard.audit.internal.AuditTrail;
+import io.mcpguard.breaker.internal.Breakers;
+import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.AgentResolver;
-import io.mcpguard.internal.AuditTrail;
-import io.mcpguard.internal.Approvals;
-import io.mcpguard.internal.Elicitors;
-import io.mcpguard.internal.Clocks;
-import io.mcpguard.internal.GuardChain;
-import io.mcpguard.internal.GuardTelemetry;
-import io.mcpguard.internal.Limits;
+import io.mcpguard.pipeline.Catalog;
+import io.mcpguard.pipeline.Pipeline;
+import io.mcpguard.pipeline.Target;
+import io.mcpguard.policy.Primitive;
+import io.mcpguard.quota.internal.Quotas;
+import io.mcpguard.sdk.Adapters;
+import io.mcpguard.sdk.GuardedAsyncServer;
+import io.mcpguard.sdk.GuardedStatelessAsyncServer;
+import io.mcpguard.sdk.GuardedStatelessSyncServer;
+import io.mcpguard.sdk.GuardedSyncServer;
+import io.mcpguard.support.Clocks;
 import io.mcpguard.telemetry.TelemetryOptions;
+import io.mcpguard.telemetry.internal.GuardTelemetry;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.server.McpAsyncListFilter;
-import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpServerFeatures;
 import io.modelcontextprotocol.server.McpStatelessServerFeatures;
 import io.modelcontextprotocol.server.McpSyncListFilter;
 import io.modelcontextprotocol.spec.McpSchema;
+import io.opentelemetry.api.OpenTelemetry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import io.opentelemetry.api.OpenTelemetry;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 
 /**
- * A zero-trust guard in front of the tools of an MCP Java SDK server.
+ * A zero-trust guard in front of the tools, resources and prompts of an MCP Java SDK server.
  *
- * <p>Every tool call runs through a fixed chain: the caller's verified identity is resolved, the immutable
- * {@link Policy} must grant the tool, the arguments must satisfy the tool's schema, and only then does the tool's
- * handler run; its failures come back sanitized. A tool outside the caller's scope is hidden from {@code tools/list}
- * and answers a call exactly as an unknown tool does.
+ * <p>Every use of a primitive runs through one fixed pipeline: the caller's verified identity is resolved, the
+ * immutable {@link Policy} must grant the primitive, a tool's arguments must satisfy its schema, quotas, concurrency
+ * limits and the breaker must admit the call, a person must approve it where the policy says so, the audit trail
+ * records the decision, and only then does the handler run; its failures come back sanitized. What a caller may not
+ * use it does not see, and a call to it is answered exactly as for a name that does not exist.
  *
  * <pre>{@code
- * McpGuard guard = McpGuard.builder().policy(policy).agentResolver(keys.resolver()).build();
- * McpSyncServer server = guard.install(McpServer.sync(transport).serverInfo("billing", "1.0.0"), tools).build();
- * server.addTool(guard.wrap(laterTool));   // tools added at run time are guarded too
+ * McpGuard guard = McpGuard.builder().policy(policy).build();
+ * McpSyncServer server = guard.install(McpServer.sync(transport).serverInfo("billing", "1.0.0"))
+ *         .tools(tools).resources(resources).prompts(prompts)
+ *         .build();
+ * server.addTool(guard.wrap(laterTool));   // primitives added at run time are guarded too
  * }</pre>
  *
- * <p>Both halves are always on: the list filter alone would be cosmetic (the SDK still dispatches hidden tools), so
- * each wrapped handler checks the same decision again at call time. A guard is immutable and thread-safe.
+ * <p>Over HTTP, put the transport gate ({@link io.mcpguard.transport.McpGuardHttp}) in front of the SDK transport:
+ * it authenticates before reading a body, binds sessions to the identity that opened them, answers the lists and
+ * every name the caller may not see, and keeps SDK internals out of error bodies. A guard is thread-safe; its policy
+ * cannot change.
  */
 public final class McpGuard implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(McpGuard.class);
 
     /** How often idle quota and concurrency state is dropped, unless set otherwise. */
     public static final Duration DEFAULT_STATE_SWEEP_INTERVAL = Duration.ofMinutes(1);
@@ -56,40 +79,55 @@ public final class McpGuard implements AutoCloseable {
     /** How many audit records may wait for the sink unless set otherwise. */
     public static final int DEFAULT_AUDIT_BUFFER = 8192;
 
-    private final Policy policy;
-    private final Limits limits;
-    private final AuditTrail audit;
-    private final GuardChain chain;
-
     /** How long an approval request stays open unless set otherwise. */
     public static final Duration DEFAULT_APPROVAL_TIMEOUT = Duration.ofMinutes(5);
 
     /** The retry hint on a pending (deferred) approval unless set otherwise. */
     public static final Duration DEFAULT_PENDING_RETRY_HINT = Duration.ofSeconds(10);
 
+    private final Policy policy;
+    private final AgentResolver resolver;
+    private final AuditTrail audit;
+    private final Quotas quotas;
+    private final Pipeline pipeline;
+    private final Adapters adapters;
+    private final ScheduledExecutorService sweeper;
+
     private McpGuard(Builder builder) {
         this.policy = builder.policy;
+        this.resolver = builder.agentResolver;
+        this.audit = builder.auditSink == null ? null : new AuditTrail(builder.auditSink,
+                builder.auditBufferCapacity, builder.auditOverflow, builder.policy.fingerprint());
         List<GuardEventListener> listeners = new ArrayList<>(builder.listeners);
-        AuditTrail[] trail = new AuditTrail[1];
-        listeners.add(event -> {
-            if (trail[0] != null) {
-                trail[0].onEvent(event);
-            }
-        });
-        this.limits = new Limits(builder.policy, builder.clock, listeners, builder.stateSweepInterval);
-        Approvals approvals = new Approvals(builder.policy, builder.approvalHandler, builder.approvalMode,
-                builder.approvalTimeout, builder.pendingRetryHint, limits);
-        this.audit = builder.auditSink == null ? null : new AuditTrail(builder.auditSink, builder.auditBufferCapacity,
-                builder.auditOverflow, builder.policy.fingerprint());
-        GuardTelemetry telemetry = new GuardTelemetry(builder.openTelemetry, builder.telemetryOptions, builder.policy,
-                audit == null ? null : (agent, listed, hidden, traceId, spanId) -> audit.record(
-                        new AuditRecord.ToolsListed(new AuditRecord.Context(builder.clock.instant(),
+        if (audit != null) {
+            listeners.add(audit);
+        }
+        GuardEventListener events = GuardEventListener.all(listeners);
+        Clock clock = builder.clock;
+        this.quotas = new Quotas(policy, clock, events);
+        Breakers breakers = new Breakers(policy, clock, events);
+        Approvals approvals = new Approvals(policy, builder.approvalHandler, builder.approvalMode,
+                builder.approvalTimeout, builder.pendingRetryHint, clock, events);
+        GuardTelemetry telemetry = new GuardTelemetry(builder.openTelemetry, builder.telemetryOptions, policy,
+                audit == null ? null : (method, agent, listed, hidden, traceId, spanId) -> audit.record(
+                        new AuditRecord.Listed(new AuditRecord.Context(clock.instant(),
                                 agent == null ? null : agent.agentId(), agent == null ? null : agent.credentialId(),
-                                agent == null ? null : agent.runId().orElse(null), null, null,
-                                builder.policy.fingerprint(), traceId, spanId), listed, hidden)));
-        this.chain = new GuardChain(builder.policy, builder.agentResolver, builder.jsonSchemaValidator, limits,
-                approvals, telemetry, audit);
-        trail[0] = audit;
+                                agent == null ? null : agent.runId().orElse(null), method, null, null,
+                                policy.fingerprint(), traceId, spanId), listed, hidden)));
+        this.pipeline = new Pipeline(new Pipeline.Parts(policy, resolver, builder.jsonSchemaValidator, quotas,
+                breakers, approvals, telemetry, audit, clock));
+        this.adapters = new Adapters(pipeline);
+        if (builder.stateSweepInterval != null) {
+            sweeper = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "mcp-guard-sweeper");
+                thread.setDaemon(true);
+                return thread;
+            });
+            long millis = Math.max(1, builder.stateSweepInterval.toMillis());
+            sweeper.scheduleWithFixedDelay(this::sweepQuietly, millis, millis, TimeUnit.MILLISECONDS);
+        } else {
+            sweeper = null;
+        }
     }
 
     /**
@@ -111,13 +149,52 @@ public final class McpGuard implements AutoCloseable {
     }
 
     /**
-     * Returns the runtime state of the policy's limits: quota buckets, concurrency counters, circuit breakers.
-     * Unstable API, for tests, metrics and operations.
+     * Returns the pipeline every guarded request passes, for the transport gate and other adapters. Unstable API.
      *
-     * @return the limits
+     * @return the pipeline
      */
-    public Limits limits() {
-        return limits;
+    public Pipeline pipeline() {
+        return pipeline;
+    }
+
+    /**
+     * Returns a tool's circuit breaker, for metrics and operations (the guard drives it; do not record on it).
+     *
+     * @param tool the tool's name
+     * @return its breaker, or empty if the tool is not guarded or no breaker rule selects it
+     */
+    public Optional<CircuitBreaker> circuitBreaker(String tool) {
+        Target target = pipeline.catalog().tool(tool);
+        return target == null ? Optional.empty() : Optional.ofNullable(pipeline.breakerOf(target));
+    }
+
+    /**
+     * Returns how many quota buckets and concurrency counters are held. Unstable API, for tests and operations.
+     *
+     * @return the number of tracked entries
+     */
+    public int trackedLimitEntries() {
+        return quotas.trackedEntries();
+    }
+
+    /**
+     * Drops idle state now (full quota buckets, idle counters, expired approvals), as the background sweep does.
+     *
+     * @return how many quota and concurrency entries were dropped
+     */
+    public int sweep() {
+        return pipeline.sweep();
+    }
+
+    private void sweepQuietly() {
+        try {
+            int dropped = sweep();
+            if (dropped > 0) {
+                log.debug("Dropped {} idle quota and concurrency entries", dropped);
+            }
+        } catch (RuntimeException e) {
+            log.warn("Sweeping idle limit state failed", e);
+        }
     }
 
     /**
@@ -130,184 +207,373 @@ public final class McpGuard implements AutoCloseable {
     }
 
     /**
-     * Stops the guard: its background threads (the idle-state sweeper, the executor of timed tool calls) stop, and
-     * the audit trail writes everything it buffered and closes its sink (a JSON Lines sink signs its close
-     * checkpoint). Close the guard after the server, so no call arrives during it.
+     * Stops the guard: its background threads stop, and the audit trail writes everything it buffered and closes its
+     * sink (a JSON Lines sink signs its close checkpoint). Close the guard after the server, so no call arrives
+     * during it.
      */
     @Override
     public void close() {
-        limits.close();
+        if (sweeper != null) {
+            sweeper.shutdownNow();
+        }
+        pipeline.close();
         if (audit != null) {
             audit.close();
         }
     }
 
+    // ---- install: one per SDK server builder shape ----
+
     /**
-     * Returns a recorder for {@code tools/call} requests naming tools that do not exist, which the SDK answers before
-     * any guard code runs. Give it to {@link io.mcpguard.http.ErrorSanitizingServlet#wrap(jakarta.servlet.http.HttpServlet,
-     * UnknownToolRecorder)} with the same context extractor as the transport, so that such probes get a span, decision
-     * metrics and an audit record like any refused call.
+     * Guards a synchronous server under construction: installs the per-caller {@code tools/list} filter, turns the
+     * SDK's own argument validation off (the guard validates after the scope check, which the SDK's check would
+     * precede, revealing hidden tools to a caller sending bad arguments), and returns a builder through which every
+     * primitive added is guarded.
      *
-     * @param contextExtractor the transport's context extractor (e.g. {@code keys.contextExtractor()})
-     * @return the recorder
+     * @param spec the server builder, e.g. {@code McpServer.sync(transport)}
+     * @return the guarded builder
      */
-    public UnknownToolRecorder unknownToolRecorder(
-            io.modelcontextprotocol.server.McpTransportContextExtractor<jakarta.servlet.http.HttpServletRequest>
-                    contextExtractor) {
-        Objects.requireNonNull(contextExtractor, "contextExtractor");
-        return (request, name, call) -> {
-            if (chain.serves(name)) {
-                return null;
+    public GuardedSyncServer install(McpServer.SyncSpecification<?> spec) {
+        spec.validateToolInputs(false);
+        spec.addToolFilter(syncToolFilter());
+        return new GuardedSyncServer(spec, adapters, sdkRegistration());
+    }
+
+    /**
+     * Guards a synchronous server and adds the tools; see {@link #install(McpServer.SyncSpecification)}.
+     *
+     * @param spec the server builder
+     * @param tools the tools to serve
+     * @return the guarded builder
+     */
+    public GuardedSyncServer install(McpServer.SyncSpecification<?> spec,
+            List<McpServerFeatures.SyncToolSpecification> tools) {
+        return install(spec).tools(tools);
+    }
+
+    /**
+     * Guards an asynchronous server; see {@link #install(McpServer.SyncSpecification)}.
+     *
+     * @param spec the server builder, e.g. {@code McpServer.async(transport)}
+     * @return the guarded builder
+     */
+    public GuardedAsyncServer install(McpServer.AsyncSpecification<?> spec) {
+        spec.validateToolInputs(false);
+        spec.addToolFilter(asyncToolFilter());
+        return new GuardedAsyncServer(spec, adapters, sdkRegistration());
+    }
+
+    /**
+     * Guards an asynchronous server and adds the tools.
+     *
+     * @param spec the server builder
+     * @param tools the tools to serve
+     * @return the guarded builder
+     */
+    public GuardedAsyncServer install(McpServer.AsyncSpecification<?> spec,
+            List<McpServerFeatures.AsyncToolSpecification> tools) {
+        return install(spec).tools(tools);
+    }
+
+    /**
+     * Guards a stateless synchronous server; see {@link #install(McpServer.SyncSpecification)}.
+     *
+     * @param spec the server builder, e.g. {@code McpServer.sync(statelessTransport)}
+     * @return the guarded builder
+     */
+    public GuardedStatelessSyncServer install(McpServer.StatelessSyncSpecification spec) {
+        spec.validateToolInputs(false);
+        spec.addToolFilter(syncToolFilter());
+        return new GuardedStatelessSyncServer(spec, adapters, sdkRegistration());
+    }
+
+    /**
+     * Guards a stateless synchronous server and adds the tools.
+     *
+     * @param spec the server builder
+     * @param tools the tools to serve
+     * @return the guarded builder
+     */
+    public GuardedStatelessSyncServer install(McpServer.StatelessSyncSpecification spec,
+            List<McpStatelessServerFeatures.SyncToolSpecification> tools) {
+        return install(spec).tools(tools);
+    }
+
+    /**
+     * Guards a stateless asynchronous server; see {@link #install(McpServer.SyncSpecification)}.
+     *
+     * @param spec the server builder, e.g. {@code McpServer.async(statelessTransport)}
+     * @return the guarded builder
+     */
+    public GuardedStatelessAsyncServer install(McpServer.StatelessAsyncSpecification spec) {
+        spec.validateToolInputs(false);
+        spec.addToolFilter(asyncToolFilter());
+        return new GuardedStatelessAsyncServer(spec, adapters, sdkRegistration());
+    }
+
+    /**
+     * Guards a stateless asynchronous server and adds the tools.
+     *
+     * @param spec the server builder
+     * @param tools the tools to serve
+     * @return the guarded builder
+     */
+    public GuardedStatelessAsyncServer install(McpServer.StatelessAsyncSpecification spec,
+            List<McpStatelessServerFeatures.AsyncToolSpecification> tools) {
+        return install(spec).tools(tools);
+    }
+
+    /**
+     * Which guarded definitions go to the SDK server: all of them, except that a server whose one caller is known in
+     * advance ({@link AgentResolver#fixed}, stdio) gets only what that caller may see, so that a hidden primitive is
+     * one the SDK itself does not know.
+     */
+    private Predicate<Object> sdkRegistration() {
+        if (!(resolver instanceof AgentResolver.Fixed fixed)) {
+            return definition -> true;
+        }
+        AgentIdentity agent = fixed.identity();
+        return definition -> {
+            Catalog catalog = pipeline.catalog();
+            Target target;
+            if (definition instanceof McpSchema.Tool tool) {
+                target = catalog.tool(tool.name());
+            } else if (definition instanceof McpSchema.Resource resource) {
+                target = catalog.resource(resource.uri());
+            } else if (definition instanceof McpSchema.ResourceTemplate template) {
+                target = catalog.template(template.uriTemplate());
+            } else if (definition instanceof McpSchema.Prompt prompt) {
+                target = catalog.prompt(prompt.name());
+            } else {
+                target = null;
             }
-            McpTransportContext context = contextExtractor.extract(request);
-            McpSchema.CallToolRequest parsed = call.get();
-            return parsed == null ? null : () -> chain.recordUnknownTool(context, parsed);
+            return catalog.view(agent).allows(target);
         };
     }
 
-    /** Records calls to tools that do not exist; see {@link #unknownToolRecorder}. */
-    @FunctionalInterface
-    public interface UnknownToolRecorder {
-
-        /**
-         * Looks at one call before the transport serves it, reading what it needs from the request then.
-         *
-         * @param request the HTTP request that carried it
-         * @param toolName the tool the call names
-         * @param call parses the whole call from the body (asked for only when the name is recorded); may return
-         *        null if the body does not parse
-         * @return what records the call, run only if the transport accepted the request; {@code null} if the call
-         *         names a tool the guard serves (the guard records those itself)
-         */
-        Runnable prepare(jakarta.servlet.http.HttpServletRequest request, String toolName,
-                java.util.function.Supplier<McpSchema.CallToolRequest> call);
-    }
-
-    // ---- install: one call per SDK server builder shape ----
-
-    /**
-     * Guards a synchronous server: wraps the tools, adds them, installs the per-caller {@code tools/list} filter, and
-     * turns the SDK's own argument validation off because the guard validates after the scope check (the SDK's
-     * check runs first and would reveal hidden tools to a caller sending bad arguments).
-     *
-     * @param spec the server builder, e.g. {@code McpServer.sync(transport)}
-     * @param tools the tools to serve
-     * @return the same builder, for chaining to {@code build()}
-     */
-    public McpServer.SyncSpecification<?> install(McpServer.SyncSpecification<?> spec,
-            List<McpServerFeatures.SyncToolSpecification> tools) {
-        spec.validateToolInputs(false);
-        spec.addToolFilter(syncToolFilter());
-        spec.tools(tools.stream().map(this::wrap).toList());
-        return spec;
-    }
-
-    /**
-     * Guards an asynchronous server; see {@link #install(McpServer.SyncSpecification, List)}.
-     *
-     * @param spec the server builder, e.g. {@code McpServer.async(transport)}
-     * @param tools the tools to serve
-     * @return the same builder
-     */
-    public McpServer.AsyncSpecification<?> install(McpServer.AsyncSpecification<?> spec,
-            List<McpServerFeatures.AsyncToolSpecification> tools) {
-        spec.validateToolInputs(false);
-        spec.addToolFilter(asyncToolFilter());
-        spec.tools(tools.stream().map(this::wrap).toList());
-        return spec;
-    }
-
-    /**
-     * Guards a stateless synchronous server; see {@link #install(McpServer.SyncSpecification, List)}.
-     *
-     * @param spec the server builder, e.g. {@code McpServer.sync(statelessTransport)}
-     * @param tools the tools to serve
-     * @return the same builder
-     */
-    public McpServer.StatelessSyncSpecification install(McpServer.StatelessSyncSpecification spec,
-            List<McpStatelessServerFeatures.SyncToolSpecification> tools) {
-        spec.validateToolInputs(false);
-        spec.addToolFilter(syncToolFilter());
-        spec.tools(tools.stream().map(this::wrap).toList());
-        return spec;
-    }
-
-    /**
-     * Guards a stateless asynchronous server; see {@link #install(McpServer.SyncSpecification, List)}.
-     *
-     * @param spec the server builder, e.g. {@code McpServer.async(statelessTransport)}
-     * @param tools the tools to serve
-     * @return the same builder
-     */
-    public McpServer.StatelessAsyncSpecification install(McpServer.StatelessAsyncSpecification spec,
-            List<McpStatelessServerFeatures.AsyncToolSpecification> tools) {
-        spec.validateToolInputs(false);
-        spec.addToolFilter(asyncToolFilter());
-        spec.tools(tools.stream().map(this::wrap).toList());
-        return spec;
-    }
-
-    // ---- wrap: one per SDK tool specification shape ----
+    // ---- wrap: one per SDK feature specification ----
 
     /**
      * Returns a plain SDK tool specification whose handler runs behind the guard, e.g. for
-     * {@code server.addTool(guard.wrap(spec))} at run time. The server must have the guard's list filter (see
-     * {@link #install}) and its argument validation off, or hidden tools leak through validation errors.
+     * {@code server.addTool(guard.wrap(spec))} at run time. The server must have been built through {@link #install}.
      *
      * @param spec the tool
      * @return the guarded tool
      */
     public McpServerFeatures.SyncToolSpecification wrap(McpServerFeatures.SyncToolSpecification spec) {
-        GuardChain.GuardedTool tool = register(spec.tool());
-        var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
-        return new McpServerFeatures.SyncToolSpecification(tool.tool(), (exchange, request) -> chain.callSync(
-                exchange.transportContext(), exchange.sessionId(), tool, request, req -> handler.apply(exchange, req),
-                Elicitors.of(exchange, limits)));
+        return adapters.tool(spec);
     }
 
     /**
-     * Returns a guarded asynchronous tool specification; see {@link #wrap(McpServerFeatures.SyncToolSpecification)}.
+     * Guards an asynchronous tool; see {@link #wrap(McpServerFeatures.SyncToolSpecification)}.
      *
      * @param spec the tool
      * @return the guarded tool
      */
     public McpServerFeatures.AsyncToolSpecification wrap(McpServerFeatures.AsyncToolSpecification spec) {
-        GuardChain.GuardedTool tool = register(spec.tool());
-        var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
-        return new McpServerFeatures.AsyncToolSpecification(tool.tool(), (exchange, request) -> chain.callAsync(
-                exchange.transportContext(), exchange.sessionId(), tool, request, req -> handler.apply(exchange, req),
-                Elicitors.of(exchange)));
+        return adapters.tool(spec);
     }
 
     /**
-     * Returns a guarded stateless synchronous tool specification; see
-     * {@link #wrap(McpServerFeatures.SyncToolSpecification)}.
+     * Guards a stateless synchronous tool.
      *
      * @param spec the tool
      * @return the guarded tool
      */
     public McpStatelessServerFeatures.SyncToolSpecification wrap(McpStatelessServerFeatures.SyncToolSpecification spec) {
-        GuardChain.GuardedTool tool = register(spec.tool());
-        var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
-        return new McpStatelessServerFeatures.SyncToolSpecification(tool.tool(),
-                (context, request) -> chain.callSync(context, null, tool, request, req -> handler.apply(context, req),
-                        null));
+        return adapters.tool(spec);
     }
 
     /**
-     * Returns a guarded stateless asynchronous tool specification; see
-     * {@link #wrap(McpServerFeatures.SyncToolSpecification)}.
+     * Guards a stateless asynchronous tool.
      *
      * @param spec the tool
      * @return the guarded tool
      */
     public McpStatelessServerFeatures.AsyncToolSpecification wrap(
             McpStatelessServerFeatures.AsyncToolSpecification spec) {
-        GuardChain.GuardedTool tool = register(spec.tool());
-        var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
-        return new McpStatelessServerFeatures.AsyncToolSpecification(tool.tool(),
-                (context, request) -> chain.callAsync(context, null, tool, request,
-                        req -> handler.apply(context, req), null));
+        return adapters.tool(spec);
+    }
+
+    /**
+     * Guards a synchronous static resource, e.g. for {@code server.addResource(guard.wrap(spec))}.
+     *
+     * @param spec the resource
+     * @return the guarded resource
+     */
+    public McpServerFeatures.SyncResourceSpecification wrap(McpServerFeatures.SyncResourceSpecification spec) {
+        return adapters.resource(spec);
+    }
+
+    /**
+     * Guards an asynchronous static resource.
+     *
+     * @param spec the resource
+     * @return the guarded resource
+     */
+    public McpServerFeatures.AsyncResourceSpecification wrap(McpServerFeatures.AsyncResourceSpecification spec) {
+        return adapters.resource(spec);
+    }
+
+    /**
+     * Guards a stateless synchronous static resource.
+     *
+     * @param spec the resource
+     * @return the guarded resource
+     */
+    public McpStatelessServerFeatures.SyncResourceSpecification wrap(
+            McpStatelessServerFeatures.SyncResourceSpecification spec) {
+        return adapters.resource(spec);
+    }
+
+    /**
+     * Guards a stateless asynchronous static resource.
+     *
+     * @param spec the resource
+     * @return the guarded resource
+     */
+    public McpStatelessServerFeatures.AsyncResourceSpecification wrap(
+            McpStatelessServerFeatures.AsyncResourceSpecification spec) {
+        return adapters.resource(spec);
+    }
+
+    /**
+     * Guards a synchronous resource template.
+     *
+     * @param spec the template
+     * @return the guarded template
+     */
+    public McpServerFeatures.SyncResourceTemplateSpecification wrap(
+            McpServerFeatures.SyncResourceTemplateSpecification spec) {
+        return adapters.template(spec);
+    }
+
+    /**
+     * Guards an asynchronous resource template.
+     *
+     * @param spec the template
+     * @return the guarded template
+     */
+    public McpServerFeatures.AsyncResourceTemplateSpecification wrap(
+            McpServerFeatures.AsyncResourceTemplateSpecification spec) {
+        return adapters.template(spec);
+    }
+
+    /**
+     * Guards a stateless synchronous resource template.
+     *
+     * @param spec the template
+     * @return the guarded template
+     */
+    public McpStatelessServerFeatures.SyncResourceTemplateSpecification wrap(
+            McpStatelessServerFeatures.SyncResourceTemplateSpecification spec) {
+        return adapters.template(spec);
+    }
+
+    /**
+     * Guards a stateless asynchronous resource template.
+     *
+     * @param spec the template
+     * @return the guarded template
+     */
+    public McpStatelessServerFeatures.AsyncResourceTemplateSpecification wrap(
+            McpStatelessServerFeatures.AsyncResourceTemplateSpecification spec) {
+        return adapters.template(spec);
+    }
+
+    /**
+     * Guards a synchronous prompt.
+     *
+     * @param spec the prompt
+     * @return the guarded prompt
+     */
+    public McpServerFeatures.SyncPromptSpecification wrap(McpServerFeatures.SyncPromptSpecification spec) {
+        return adapters.prompt(spec);
+    }
+
+    /**
+     * Guards an asynchronous prompt.
+     *
+     * @param spec the prompt
+     * @return the guarded prompt
+     */
+    public McpServerFeatures.AsyncPromptSpecification wrap(McpServerFeatures.AsyncPromptSpecification spec) {
+        return adapters.prompt(spec);
+    }
+
+    /**
+     * Guards a stateless synchronous prompt.
+     *
+     * @param spec the prompt
+     * @return the guarded prompt
+     */
+    public McpStatelessServerFeatures.SyncPromptSpecification wrap(
+            McpStatelessServerFeatures.SyncPromptSpecification spec) {
+        return adapters.prompt(spec);
+    }
+
+    /**
+     * Guards a stateless asynchronous prompt.
+     *
+     * @param spec the prompt
+     * @return the guarded prompt
+     */
+    public McpStatelessServerFeatures.AsyncPromptSpecification wrap(
+            McpStatelessServerFeatures.AsyncPromptSpecification spec) {
+        return adapters.prompt(spec);
+    }
+
+    /**
+     * Guards a synchronous completion: it answers only callers who may see the prompt or template it refers to.
+     *
+     * @param spec the completion
+     * @return the guarded completion
+     */
+    public McpServerFeatures.SyncCompletionSpecification wrap(McpServerFeatures.SyncCompletionSpecification spec) {
+        return adapters.completion(spec);
+    }
+
+    /**
+     * Guards an asynchronous completion.
+     *
+     * @param spec the completion
+     * @return the guarded completion
+     */
+    public McpServerFeatures.AsyncCompletionSpecification wrap(McpServerFeatures.AsyncCompletionSpecification spec) {
+        return adapters.completion(spec);
+    }
+
+    /**
+     * Guards a stateless synchronous completion.
+     *
+     * @param spec the completion
+     * @return the guarded completion
+     */
+    public McpStatelessServerFeatures.SyncCompletionSpecification wrap(
+            McpStatelessServerFeatures.SyncCompletionSpecification spec) {
+        return adapters.completion(spec);
+    }
+
+    /**
+     * Guards a stateless asynchronous completion.
+     *
+     * @param spec the completion
+     * @return the guarded completion
+     */
+    public McpStatelessServerFeatures.AsyncCompletionSpecification wrap(
+            McpStatelessServerFeatures.AsyncCompletionSpecification spec) {
+        return adapters.completion(spec);
+    }
+
+    /**
+     * Forgets a primitive removed from the server at run time, so that it is no longer listed by the transport gate.
+     *
+     * @param kind its kind
+     * @param name its name, URI or template text
+     * @return whether the guard served it
+     */
+    public boolean forget(Primitive.Kind kind, String name) {
+        return pipeline.unregister(kind, name);
     }
 
     // ---- list filters ----
@@ -319,7 +585,7 @@ public final class McpGuard implements AutoCloseable {
      * @return the filter
      */
     public McpSyncListFilter<McpSchema.Tool> syncToolFilter() {
-        return chain::isVisible;
+        return pipeline::listed;
     }
 
     /**
@@ -328,11 +594,7 @@ public final class McpGuard implements AutoCloseable {
      * @return the filter
      */
     public McpAsyncListFilter<McpSchema.Tool> asyncToolFilter() {
-        return (context, tool) -> Mono.just(chain.isVisible(context, tool));
-    }
-
-    private GuardChain.GuardedTool register(McpSchema.Tool tool) {
-        return chain.register(Objects.requireNonNull(tool, "tool"));
+        return (context, tool) -> Mono.just(pipeline.listed(context, tool));
     }
 
     /** Builds an {@link McpGuard}. */

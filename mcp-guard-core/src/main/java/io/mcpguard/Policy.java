@@ -5,6 +5,10 @@ import io.mcpguard.approval.Reversibility;
 import io.mcpguard.breaker.BreakerRule;
 import io.mcpguard.breaker.TimeoutRule;
 import io.mcpguard.identity.AgentIdentity;
+import io.mcpguard.policy.Primitive;
+import io.mcpguard.policy.PrimitiveMatcher;
+import io.mcpguard.policy.PromptMatcher;
+import io.mcpguard.policy.ResourceMatcher;
 import io.mcpguard.policy.ToolMatcher;
 import io.mcpguard.quota.ConcurrencyRule;
 import io.mcpguard.quota.QuotaRule;
@@ -25,9 +29,12 @@ import java.util.regex.Pattern;
 /**
  * What each agent may see and call: one immutable value, built once in code.
  *
- * <p>Access is denied by default. A tool is granted to a caller when one of the caller's scopes, or the caller's
- * agent id, has a grant whose {@link ToolMatcher} selects the tool. The same decision filters {@code tools/list} and
- * protects {@code tools/call}; it never depends on arguments.
+ * <p>Access is denied by default. A tool, resource (or resource template) or prompt is granted to a caller when one
+ * of the caller's scopes, or the caller's agent id, has a grant whose {@link ToolMatcher}, {@link ResourceMatcher} or
+ * {@link PromptMatcher} selects it. The same decision filters the lists ({@code tools/list}, {@code resources/list},
+ * {@code resources/templates/list}, {@code prompts/list}) and protects the use ({@code tools/call},
+ * {@code resources/read}, {@code resources/subscribe}, {@code prompts/get}, {@code completion/complete}); it never
+ * depends on arguments.
  *
  * <p>There is no API to change a policy, or a guard's policy, after it is built: a new policy means a new guard. The
  * defence cannot be altered by anything that arrives at run time.
@@ -61,8 +68,8 @@ public final class Policy {
 
     private static final Pattern AGENT_ID = Pattern.compile("[\\x21-\\x7E]{1,256}");
 
-    private final Map<String, List<ToolMatcher>> scopes;
-    private final Map<String, List<ToolMatcher>> agents;
+    private final Map<String, List<PrimitiveMatcher>> scopes;
+    private final Map<String, List<PrimitiveMatcher>> agents;
     private final List<QuotaRule> quotas;
     private final List<ConcurrencyRule> concurrency;
     private final List<TimeoutRule> timeouts;
@@ -118,22 +125,44 @@ public final class Policy {
      * @return {@code true} if granted
      */
     public boolean permits(AgentIdentity agent, McpSchema.Tool tool) {
-        List<ToolMatcher> direct = agents.get(agent.agentId());
-        if (direct != null && anyMatches(direct, tool)) {
+        return permits(agent, Primitive.tool(tool));
+    }
+
+    /**
+     * Decides whether the caller may see and use a primitive: a tool, a static resource, a resource template (and
+     * the URIs it serves) or a prompt. A tool predicate that throws propagates; the guard treats it as "not granted".
+     *
+     * @param agent the verified caller
+     * @param primitive the primitive
+     * @return {@code true} if granted
+     */
+    public boolean permits(AgentIdentity agent, Primitive primitive) {
+        List<PrimitiveMatcher> direct = agents.get(agent.agentId());
+        if (direct != null && anyMatches(direct, primitive)) {
             return true;
         }
         for (String scope : agent.scopes()) {
-            List<ToolMatcher> granted = scopes.get(scope);
-            if (granted != null && anyMatches(granted, tool)) {
+            List<PrimitiveMatcher> granted = scopes.get(scope);
+            if (granted != null && anyMatches(granted, primitive)) {
                 return true;
             }
         }
         return false;
     }
 
-    private static boolean anyMatches(List<ToolMatcher> matchers, McpSchema.Tool tool) {
+    /**
+     * Returns whether any grant names the agent id directly (its visibility then depends on more than its scopes).
+     *
+     * @param agentId the agent id
+     * @return {@code true} if {@link Builder#agent} granted it something
+     */
+    public boolean grantsAgentDirectly(String agentId) {
+        return agents.containsKey(agentId);
+    }
+
+    private static boolean anyMatches(List<PrimitiveMatcher> matchers, Primitive primitive) {
         for (int i = 0, n = matchers.size(); i < n; i++) {
-            if (matchers.get(i).matches(tool)) {
+            if (primitive.selectedBy(matchers.get(i))) {
                 return true;
             }
         }
@@ -145,7 +174,7 @@ public final class Policy {
      *
      * @return an unmodifiable map from scope to its matchers
      */
-    public Map<String, List<ToolMatcher>> scopes() {
+    public Map<String, List<PrimitiveMatcher>> scopes() {
         return scopes;
     }
 
@@ -154,7 +183,7 @@ public final class Policy {
      *
      * @return an unmodifiable map from agent id to its matchers
      */
-    public Map<String, List<ToolMatcher>> agents() {
+    public Map<String, List<PrimitiveMatcher>> agents() {
         return agents;
     }
 
@@ -296,9 +325,9 @@ public final class Policy {
     private String canonicalize() {
         StringBuilder out = new StringBuilder(CANONICAL_FORM_VERSION).append('\n');
         new TreeMap<>(scopes).forEach((scope, matchers) -> out.append("scope ").append(scope).append(" -> ")
-                .append(String.join(" | ", ToolMatcher.canonical(matchers))).append('\n'));
+                .append(String.join(" | ", canonical(matchers))).append('\n'));
         new TreeMap<>(agents).forEach((agent, matchers) -> out.append("agent ").append(agent).append(" -> ")
-                .append(String.join(" | ", ToolMatcher.canonical(matchers))).append('\n'));
+                .append(String.join(" | ", canonical(matchers))).append('\n'));
         // Limits: every quota and concurrency rule applies, so their order does not matter (sorted); the first
         // matching timeout and breaker rule wins, so their order does (kept, numbered).
         quotas.stream().map(QuotaRule::canonical).sorted().forEach(line -> out.append(line).append('\n'));
@@ -325,6 +354,10 @@ public final class Policy {
         return out.toString();
     }
 
+    private static List<String> canonical(List<PrimitiveMatcher> matchers) {
+        return matchers.stream().map(PrimitiveMatcher::canonical).sorted().toList();
+    }
+
     private static String sha256Hex(String text) {
         try {
             return HexFormat.of().formatHex(
@@ -340,8 +373,8 @@ public final class Policy {
      */
     public static final class Builder {
 
-        private final Map<String, List<ToolMatcher>> scopes = new LinkedHashMap<>();
-        private final Map<String, List<ToolMatcher>> agents = new LinkedHashMap<>();
+        private final Map<String, List<PrimitiveMatcher>> scopes = new LinkedHashMap<>();
+        private final Map<String, List<PrimitiveMatcher>> agents = new LinkedHashMap<>();
         private final List<QuotaRule> quotas = new ArrayList<>();
         private final List<ConcurrencyRule> concurrency = new ArrayList<>();
         private final List<TimeoutRule> timeouts = new ArrayList<>();
@@ -453,28 +486,28 @@ public final class Policy {
         }
 
         /**
-         * Grants the tools selected by the matchers to every caller holding the scope.
+         * Grants the tools, resources and prompts selected by the matchers to every caller holding the scope.
          *
          * @param scope the scope token (RFC 6749 syntax), given once per policy
-         * @param matchers at least one matcher
+         * @param matchers at least one matcher ({@link ToolMatcher}, {@link ResourceMatcher}, {@link PromptMatcher})
          * @return this builder
          * @throws IllegalArgumentException for a malformed or repeated scope, or no matcher
          */
-        public Builder scope(String scope, ToolMatcher... matchers) {
+        public Builder scope(String scope, PrimitiveMatcher... matchers) {
             AgentIdentity.checkScope(scope);
             put(scopes, "scope", scope, matchers);
             return this;
         }
 
         /**
-         * Grants the tools selected by the matchers to one agent id, whatever its scopes.
+         * Grants the tools, resources and prompts selected by the matchers to one agent id, whatever its scopes.
          *
          * @param agentId the agent id, given once per policy
          * @param matchers at least one matcher
          * @return this builder
          * @throws IllegalArgumentException for a malformed or repeated agent id, or no matcher
          */
-        public Builder agent(String agentId, ToolMatcher... matchers) {
+        public Builder agent(String agentId, PrimitiveMatcher... matchers) {
             if (agentId == null || !AGENT_ID.matcher(agentId).matches()) {
                 throw new IllegalArgumentException("invalid agent id " + (agentId == null ? "null" : "'" + agentId + "'")
                         + ": expected 1 to 256 visible ASCII characters without spaces");
@@ -483,13 +516,15 @@ public final class Policy {
             return this;
         }
 
-        private static void put(Map<String, List<ToolMatcher>> into, String kind, String key, ToolMatcher[] matchers) {
+        private static void put(Map<String, List<PrimitiveMatcher>> into, String kind, String key,
+                PrimitiveMatcher[] matchers) {
             if (matchers == null || matchers.length == 0) {
-                throw new IllegalArgumentException(kind + " '" + key + "' grants no tool: give at least one ToolMatcher");
+                throw new IllegalArgumentException(kind + " '" + key
+                        + "' grants nothing: give at least one tool, resource or prompt matcher");
             }
-            List<ToolMatcher> list = new ArrayList<>(matchers.length);
-            for (ToolMatcher matcher : matchers) {
-                list.add(Objects.requireNonNull(matcher, () -> kind + " '" + key + "' has a null ToolMatcher"));
+            List<PrimitiveMatcher> list = new ArrayList<>(matchers.length);
+            for (PrimitiveMatcher matcher : matchers) {
+                list.add(Objects.requireNonNull(matcher, () -> kind + " '" + key + "' has a null matcher"));
             }
             if (into.putIfAbsent(key, List.copyOf(list)) != null) {
                 throw new IllegalArgumentException(kind + " '" + key

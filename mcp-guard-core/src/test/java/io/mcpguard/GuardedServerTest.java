@@ -7,7 +7,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.AgentResolver;
-import io.mcpguard.internal.Refusals;
+import io.mcpguard.ResultMeta;
+import io.mcpguard.pipeline.NotFound;
 import io.mcpguard.policy.ToolMatcher;
 import io.mcpguard.testing.InMemoryTransport;
 import io.mcpguard.testing.Tools;
@@ -131,7 +132,7 @@ class GuardedServerTest {
             assertThat(unknown).isNotNull();
             assertThat(wire(hidden)).isEqualTo(wire(unknown));
             assertThat(hidden.getJsonRpcError().code()).isEqualTo(McpSchema.ErrorCodes.INVALID_PARAMS);
-            assertThat(hidden.getJsonRpcError().message()).isEqualTo(Refusals.UNKNOWN_TOOL_MESSAGE);
+            assertThat(hidden.getJsonRpcError().message()).isEqualTo(NotFound.UNKNOWN_TOOL_MESSAGE);
         }
     }
 
@@ -144,7 +145,7 @@ class GuardedServerTest {
         assertThat(names(stranger)).isEmpty();
         McpError error = catchThrowableOfType(McpError.class,
                 () -> stranger.callTool(call("get_order", Map.of("id", "o-1"))));
-        assertThat(error.getJsonRpcError().message()).isEqualTo(Refusals.UNKNOWN_TOOL_MESSAGE);
+        assertThat(error.getJsonRpcError().message()).isEqualTo(NotFound.UNKNOWN_TOOL_MESSAGE);
     }
 
     @Test
@@ -173,7 +174,7 @@ class GuardedServerTest {
 
         assertThat(result.isError()).isTrue();
         assertThat(firstText(result)).startsWith("Tool (get_order) input validation failed");
-        assertThat(result.meta()).containsEntry(Refusals.META_REASON, "invalid_arguments");
+        assertThat(result.meta()).containsEntry(ResultMeta.REASON, "invalid_arguments");
     }
 
     @Test
@@ -189,8 +190,8 @@ class GuardedServerTest {
         var result = client(transport, as(SUPPORT)).callTool(call("get_order", Map.of("id", "o-1")));
 
         assertThat(result.isError()).isTrue();
-        assertThat(result.meta()).containsEntry(Refusals.META_REASON, "tool_error");
-        String errorId = (String) result.meta().get(Refusals.META_ERROR_ID);
+        assertThat(result.meta()).containsEntry(ResultMeta.REASON, "tool_error");
+        String errorId = (String) result.meta().get(ResultMeta.ERROR_ID);
         assertThat(errorId).matches("E-[0-9a-f]{12}");
         assertThat(firstText(result)).contains(errorId).doesNotContain("db-prod", "admin", "IllegalState", "at io.");
     }
@@ -206,7 +207,7 @@ class GuardedServerTest {
         var result = client.callTool(call("get_order", Map.of("id", "o-1")));
 
         assertThat(result.isError()).isTrue();
-        assertThat(result.meta()).containsEntry(Refusals.META_REASON, "tool_error");
+        assertThat(result.meta()).containsEntry(ResultMeta.REASON, "tool_error");
         assertThat(names(client)).containsExactly("get_order"); // the session survives
     }
 
@@ -296,7 +297,7 @@ class GuardedServerTest {
         assertThat(firstText(failed)).doesNotContain("secret");
         McpError hidden = catchThrowableOfType(McpError.class,
                 () -> support.callTool(call("issue_refund", Map.of("id", "o-1"))));
-        assertThat(hidden.getJsonRpcError().message()).isEqualTo(Refusals.UNKNOWN_TOOL_MESSAGE);
+        assertThat(hidden.getJsonRpcError().message()).isEqualTo(NotFound.UNKNOWN_TOOL_MESSAGE);
         assertThat(hidden.getJsonRpcError().data()).isEqualTo("Tool not found: issue_refund");
     }
 }

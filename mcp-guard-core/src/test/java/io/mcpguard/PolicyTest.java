@@ -117,7 +117,7 @@ class PolicyTest {
         assertThatThrownBy(() -> ToolMatcher.where(" ", tool -> true))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("description");
         assertThatThrownBy(() -> Policy.builder().scope("orders:read"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'orders:read' grants no tool");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'orders:read' grants nothing");
         assertThatThrownBy(() -> Policy.builder().scope("orders read", ToolMatcher.all()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'orders read'");
         assertThatThrownBy(() -> Policy.builder().agent("", ToolMatcher.all()))

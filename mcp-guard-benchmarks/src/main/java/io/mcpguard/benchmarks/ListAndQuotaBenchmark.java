@@ -3,7 +3,6 @@ package io.mcpguard.benchmarks;
 import io.mcpguard.McpGuard;
 import io.mcpguard.Policy;
 import io.mcpguard.identity.AgentIdentity;
-import io.mcpguard.internal.Limits;
 import io.mcpguard.policy.ToolMatcher;
 import io.mcpguard.quota.QuotaRule;
 import io.modelcontextprotocol.common.McpTransportContext;
@@ -95,34 +94,26 @@ public class ListAndQuotaBenchmark {
         public int agents;
 
         AgentIdentity[] identities;
-        Limits.ToolLimits limits;
-        McpGuard guard;
+        io.mcpguard.quota.internal.Quotas.Target limits;
 
         @Setup(Level.Trial)
         public void setUp() {
-            guard = McpGuard.builder().policy(Policy.builder().scope("orders", ToolMatcher.all())
+            var quotas = new io.mcpguard.quota.internal.Quotas(Policy.builder().scope("orders", ToolMatcher.all())
                             .quota(QuotaRule.perAgentAndTool(1_000_000, Duration.ofSeconds(1)))
                             .quota(QuotaRule.perAgent(1_000_000, Duration.ofSeconds(1)))
-                            .build())
-                    .audit(null).stateSweepInterval(null).build();
-            limits = guard.limits().forTool(McpSchema.Tool.builder().name("get_order")
-                    .inputSchema(Map.of("type", "object")).build());
+                            .build(), io.mcpguard.support.Clocks.monotonic(), event -> { });
+            limits = quotas.forPrimitive(io.mcpguard.policy.Primitive.tool(McpSchema.Tool.builder().name("get_order")
+                    .inputSchema(Map.of("type", "object")).build()));
             identities = new AgentIdentity[agents];
             for (int i = 0; i < agents; i++) {
                 identities[i] = AgentIdentity.builder("agent-" + i).scopes("orders").build();
-                settle(limits.admit(identities[i]));
+                settle(limits.admit(identities[i].agentId()));
             }
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            guard.close();
         }
     }
 
     static Object settle(Object admission) {
-        if (admission instanceof Limits.Permit permit) {
-            permit.success();
+        if (admission instanceof io.mcpguard.quota.internal.Quotas.Permit permit) {
             permit.release();
         }
         return admission;
@@ -137,6 +128,6 @@ public class ListAndQuotaBenchmark {
     @Fork(1)
     public Object quotaCheck(Quotas state) {
         AgentIdentity agent = state.identities[ThreadLocalRandom.current().nextInt(state.identities.length)];
-        return settle(state.limits.admit(agent));
+        return settle(state.limits.admit(agent.agentId()));
     }
 }

@@ -87,17 +87,13 @@ public final class LoadBenchmark {
         var plainTransport = HttpServletStreamableServerTransportProvider.builder().mcpEndpoint("/mcp").build();
         McpSyncServer plain = McpServer.sync(plainTransport).serverInfo("plain", "1").immediateExecution(true)
                 .tools(echo).build();
-        var guardedTransport = HttpServletStreamableServerTransportProvider.builder().mcpEndpoint("/mcp")
-                .httpHeaderValidator(authenticator.headerValidator())
-                .contextExtractor(authenticator.contextExtractor()).build();
         McpGuard guard = McpGuard.builder()
-                .policy(Policy.builder().scope("orders", ToolMatcher.names("get_order")).build())
-                .agentResolver(authenticator.resolver()).build();
-        McpSyncServer guarded = guard.install(McpServer.sync(guardedTransport).serverInfo("guarded", "1")
+                .policy(Policy.builder().scope("orders", ToolMatcher.names("get_order")).build()).build();
+        var gated = io.mcpguard.transport.McpGuardHttp.streamable(guard, authenticator).build();
+        McpSyncServer guarded = guard.install(McpServer.sync(gated.transport()).serverInfo("guarded", "1")
                 .immediateExecution(true), List.of(echo)).build();
         Tomcat plainHttp = tomcat(plainTransport);
-        Tomcat guardedHttp = tomcat(io.mcpguard.http.ErrorSanitizingServlet.wrap(guardedTransport,
-                guard.unknownToolRecorder(authenticator.contextExtractor())));
+        Tomcat guardedHttp = tomcat(gated.servlet());
         int plainPort = plainHttp.getConnector().getLocalPort();
         int guardedPort = guardedHttp.getConnector().getLocalPort();
 

@@ -1,6 +1,6 @@
 package io.mcpguard.approval;
 
-import io.mcpguard.internal.CanonicalJson;
+import io.mcpguard.support.CanonicalJson;
 import java.math.BigDecimal;
 import java.util.Map;
 import java.util.Objects;

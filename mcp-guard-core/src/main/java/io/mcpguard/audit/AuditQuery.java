@@ -80,15 +80,16 @@ public final class AuditQuery {
     }
 
     /**
-     * Returns what an agent touched: its calls that ran, as {@code tool argumentsSha256 outcome} lines, in order.
+     * Returns what an agent touched: its calls that ran, as {@code time method target args=sha256 outcome} lines, in
+     * order.
      *
      * @param agentId the agent
      * @return one line per call that ran
      */
     public List<String> touched(String agentId) {
         return forAgent(agentId).stream().filter(r -> "call.outcome".equals(r.get("type")))
-                .map(r -> r.get("time") + " " + r.get("tool") + " args=" + r.get("argumentsSha256") + " "
-                        + r.get("outcome"))
+                .map(r -> r.get("time") + " " + r.get("method") + " " + r.get("target") + " args="
+                        + r.get("argumentsSha256") + " " + r.get("outcome"))
                 .toList();
     }
 }

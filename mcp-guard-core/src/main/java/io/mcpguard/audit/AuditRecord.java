@@ -7,8 +7,9 @@ import java.util.Objects;
 
 /**
  * One audited fact: a listing, a call's decision, an approval requested or resolved, a breaker state change, a call's
- * outcome. Immutable. Every record carries the same context (time, agent, credential id, run id, tool, the SHA-256 of
- * the canonical arguments, the policy fingerprint, trace and span ids); each type adds its own facts.
+ * outcome. Immutable. Every record carries the same context (time, agent, credential id, run id, the MCP method and
+ * its target, the SHA-256 of the canonical arguments, the policy fingerprint, trace and span ids); each type adds its
+ * own facts. A "call" is any use of a primitive: {@code tools/call}, {@code resources/read}, {@code prompts/get}, ...
  *
  * <p>{@link #fields()} is the record's flat, ordered form: what sinks write and what the JSON Lines chain hashes.
  */
@@ -48,7 +49,8 @@ public sealed interface AuditRecord {
         put(out, "agentId", c.agentId());
         put(out, "credentialId", c.credentialId());
         put(out, "runId", c.runId());
-        put(out, "tool", c.tool());
+        put(out, "method", c.method());
+        put(out, "target", c.target());
         put(out, "argumentsSha256", c.argumentsSha256());
         put(out, "policySha256", c.policyFingerprint());
         put(out, "traceId", c.traceId());
@@ -70,13 +72,14 @@ public sealed interface AuditRecord {
      * @param agentId the verified agent, or {@code null} (unknown caller, breaker events)
      * @param credentialId the credential's id, never the secret
      * @param runId the agent's run id
-     * @param tool the tool
+     * @param method the MCP method, e.g. {@code tools/call}, {@code resources/read}
+     * @param target the tool or prompt name, or the resource URI (cut to a bounded length)
      * @param argumentsSha256 SHA-256 of the call's canonical arguments
      * @param policyFingerprint SHA-256 of the policy
      * @param traceId the trace id, when tracing is on
      * @param spanId the span id, when tracing is on
      */
-    record Context(Instant time, String agentId, String credentialId, String runId, String tool,
+    record Context(Instant time, String agentId, String credentialId, String runId, String method, String target,
             String argumentsSha256, String policyFingerprint, String traceId, String spanId) {
 
         /**
@@ -86,7 +89,8 @@ public sealed interface AuditRecord {
          * @param agentId the agent
          * @param credentialId the credential id
          * @param runId the run id
-         * @param tool the tool
+         * @param method the MCP method
+         * @param target the target
          * @param argumentsSha256 the argument hash
          * @param policyFingerprint the policy hash
          * @param traceId the trace id
@@ -98,16 +102,17 @@ public sealed interface AuditRecord {
     }
 
     /**
-     * A {@code tools/list}: how many tools the caller saw and how many were hidden.
+     * A listing ({@code tools/list}, {@code resources/list}, {@code resources/templates/list}, {@code prompts/list}):
+     * how many entries the caller saw and how many were hidden from it. The method is in the context.
      *
      * @param context the context
-     * @param listed tools listed
-     * @param hidden guarded tools hidden
+     * @param listed entries listed
+     * @param hidden guarded entries hidden
      */
-    record ToolsListed(Context context, long listed, long hidden) implements AuditRecord {
+    record Listed(Context context, long listed, long hidden) implements AuditRecord {
         @Override
         public String type() {
-            return "tools.list";
+            return "list";
         }
 
         @Override
@@ -206,7 +211,7 @@ public sealed interface AuditRecord {
     /**
      * A tool's circuit breaker changed state.
      *
-     * @param context the context (tool set, no agent)
+     * @param context the context (target set, no agent)
      * @param from the state before
      * @param to the state after
      */

@@ -1,6 +1,6 @@
 package io.mcpguard.audit;
 
-import io.mcpguard.internal.CanonicalJson;
+import io.mcpguard.support.CanonicalJson;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;

@@ -1,6 +1,6 @@
 package io.mcpguard.audit;
 
-import io.mcpguard.internal.CanonicalJson;
+import io.mcpguard.support.CanonicalJson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

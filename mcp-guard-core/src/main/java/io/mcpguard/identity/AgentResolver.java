@@ -32,14 +32,35 @@ public interface AgentResolver {
      * @return a resolver
      */
     static AgentResolver fixed(AgentIdentity identity) {
-        Objects.requireNonNull(identity, "identity");
-        Optional<AgentIdentity> answer = Optional.of(identity);
-        return context -> answer;
+        return new Fixed(identity);
+    }
+
+    /**
+     * The resolver of a server whose one caller is known in advance (stdio). The guard then registers with the SDK
+     * only what that caller may see, so that a hidden primitive is, to the SDK itself, one that does not exist.
+     *
+     * @param identity the identity of the single client
+     */
+    record Fixed(AgentIdentity identity) implements AgentResolver {
+
+        /**
+         * Checks the identity.
+         *
+         * @param identity the identity
+         */
+        public Fixed {
+            Objects.requireNonNull(identity, "identity");
+        }
+
+        @Override
+        public Optional<AgentIdentity> resolve(McpTransportContext context) {
+            return Optional.of(identity);
+        }
     }
 
     /**
      * A resolver that reads the identity a trusted context extractor stored under {@link AgentIdentity#CONTEXT_KEY}
-     * (as {@link ApiKeyAuthenticator#contextExtractor()} does). Anything else under that key is ignored.
+     * (as the transport gate's extractor does). Anything else under that key is ignored.
      *
      * @return a resolver
      */

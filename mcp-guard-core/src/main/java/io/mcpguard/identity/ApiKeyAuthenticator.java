@@ -1,10 +1,5 @@
 package io.mcpguard.identity;
 
-import io.mcpguard.telemetry.McpTelemetryNames;
-import io.modelcontextprotocol.common.McpTransportContext;
-import io.modelcontextprotocol.server.McpTransportContextExtractor;
-import io.modelcontextprotocol.server.transport.ServerHttpHeaderValidator;
-import io.modelcontextprotocol.server.transport.ServerTransportSecurityException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -22,23 +17,23 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Authenticates agents by API keys sent as {@code Authorization: Bearer <key>} over the SDK's servlet HTTP transports
- * (Streamable HTTP and stateless).
+ * Authenticates agents by API keys sent as {@code Authorization: Bearer <key>}, for the transport gate in front of the
+ * SDK's servlet HTTP transports (Streamable HTTP and stateless).
  *
  * <p>The key table stores only SHA-256 digests of the keys, never the keys. A presented key is hashed, the digest
  * selects the candidate entry and the digests are compared with {@link MessageDigest#isEqual} (constant time). The
  * table lookup itself runs over the digest, which reveals nothing usable about any key.
  *
- * <p>Wire it into the transport in two places, then give the guard {@link #resolver()}:
+ * <p>Give it to the gate, which refuses unknown keys with 401 before reading any body byte and hands the verified
+ * identity (never the key) to the guard:
  * <pre>{@code
- * HttpServletStreamableServerTransportProvider.builder()
- *     .httpHeaderValidator(keys.headerValidator())   // 401 before MCP runs
- *     .contextExtractor(keys.contextExtractor())     // identity into the McpTransportContext
- *     .build();
+ * McpGuardHttp http = McpGuardHttp.streamable(guard, keys).build();
  * }</pre>
- * The secret never enters the transport context: only the resolved {@link AgentIdentity} does.
  */
-public final class ApiKeyAuthenticator {
+public final class ApiKeyAuthenticator implements HttpAuthenticator {
+
+    /** The challenge of a 401: a bearer key is expected. */
+    public static final String CHALLENGE = "Bearer realm=\"mcp\"";
 
     /** The shortest key accepted: shorter keys are guessable. */
     public static final int MIN_KEY_LENGTH = 16;
@@ -101,57 +96,30 @@ public final class ApiKeyAuthenticator {
     }
 
     /**
-     * A header validator for the servlet transports: refuses with HTTP 401, before any MCP processing, a request
-     * whose {@code Authorization} header is missing, repeated, malformed or carries an unknown key.
+     * Authenticates a request by its {@code Authorization: Bearer} header, for the transport gate: a missing,
+     * repeated, malformed or unknown key is refused with 401 and {@value #CHALLENGE}.
      *
-     * @return the validator
+     * @param request the request (headers only)
+     * @return the identity, or the refusal
      */
-    public ServerHttpHeaderValidator headerValidator() {
-        return headers -> {
-            if (identityFrom(headers.getHeader(AUTHORIZATION)).isEmpty()) {
-                throw new ServerTransportSecurityException(401, "Unauthorized");
+    @Override
+    public Result authenticate(HttpServletRequest request) {
+        List<String> values = Collections.list(request.getHeaders(AUTHORIZATION));
+        Optional<AgentIdentity> identity = identityFrom(values);
+        if (identity.isEmpty()) {
+            return new Refused(401, CHALLENGE);
+        }
+        AgentIdentity agent = identity.get();
+        if (runIdHeader != null) {
+            String run = request.getHeader(runIdHeader);
+            if (run != null && RUN_ID.matcher(run).matches()) {
+                agent = agent.forRun(run);
             }
-        };
-    }
-
-    /**
-     * A context extractor for the servlet transports: stores the caller's resolved {@link AgentIdentity} (never the
-     * key) under {@link AgentIdentity#CONTEXT_KEY}, or nothing when the caller is unknown.
-     *
-     * @return the extractor
-     */
-    public McpTransportContextExtractor<HttpServletRequest> contextExtractor() {
-        return request -> {
-            List<String> values = request == null ? List.of() : Collections.list(request.getHeaders(AUTHORIZATION));
-            Optional<AgentIdentity> identity = identityFrom(values);
-            if (identity.isEmpty()) {
-                return McpTransportContext.EMPTY;
-            }
-            AgentIdentity agent = identity.get();
-            if (runIdHeader != null) {
-                String run = request.getHeader(runIdHeader);
-                if (run != null && RUN_ID.matcher(run).matches()) {
-                    agent = agent.forRun(run);
-                }
-            }
-            String address = request.getRemoteAddr();
-            return McpTransportContext.create(address == null
-                    ? Map.of(AgentIdentity.CONTEXT_KEY, agent, McpTelemetryNames.CONTEXT_NETWORK_TRANSPORT, "tcp")
-                    : Map.of(AgentIdentity.CONTEXT_KEY, agent, McpTelemetryNames.CONTEXT_NETWORK_TRANSPORT, "tcp",
-                            McpTelemetryNames.CONTEXT_CLIENT_ADDRESS, address));
-        };
+        }
+        return new Authenticated(agent);
     }
 
     private static final Pattern RUN_ID = Pattern.compile("[\\x21-\\x7E]{1,256}");
-
-    /**
-     * The resolver to give the guard: it reads what {@link #contextExtractor()} stored.
-     *
-     * @return {@link AgentResolver#fromContext()}
-     */
-    public AgentResolver resolver() {
-        return AgentResolver.fromContext();
-    }
 
     /**
      * Returns how many keys the table holds.

@@ -16,7 +16,7 @@ import java.util.function.Predicate;
  * the caller or the arguments: the same answer decides both {@code tools/list} and {@code tools/call}. Annotations
  * are the server author's claims; for tools you did not write, treat them as hints.
  */
-public sealed interface ToolMatcher permits ToolMatcher.Names, ToolMatcher.Glob, ToolMatcher.Where {
+public sealed interface ToolMatcher extends PrimitiveMatcher permits ToolMatcher.Names, ToolMatcher.Glob, ToolMatcher.Where {
 
     /**
      * Returns whether this matcher selects the tool.
@@ -25,13 +25,6 @@ public sealed interface ToolMatcher permits ToolMatcher.Names, ToolMatcher.Glob,
      * @return {@code true} if selected
      */
     boolean matches(McpSchema.Tool tool);
-
-    /**
-     * Returns the canonical text of this matcher, used in the policy's fingerprint.
-     *
-     * @return the canonical form
-     */
-    String canonical();
 
     /**
      * Selects tools by exact name (case-sensitive, as the SDK dispatches).
@@ -139,36 +132,12 @@ public sealed interface ToolMatcher permits ToolMatcher.Names, ToolMatcher.Glob,
 
         @Override
         public boolean matches(McpSchema.Tool tool) {
-            return matches(glob, 0, tool.name(), 0);
+            return Globs.matches(glob, tool.name());
         }
 
         @Override
         public String canonical() {
             return "glob(" + glob + ")";
-        }
-
-        private static boolean matches(String glob, int g, String name, int n) {
-            // Iterative wildcard match with single backtrack point: linear in practice, no regex engine.
-            int starG = -1;
-            int starN = -1;
-            while (n < name.length()) {
-                if (g < glob.length() && (glob.charAt(g) == '?' || glob.charAt(g) == name.charAt(n))) {
-                    g++;
-                    n++;
-                } else if (g < glob.length() && glob.charAt(g) == '*') {
-                    starG = g++;
-                    starN = n;
-                } else if (starG >= 0) {
-                    g = starG + 1;
-                    n = ++starN;
-                } else {
-                    return false;
-                }
-            }
-            while (g < glob.length() && glob.charAt(g) == '*') {
-                g++;
-            }
-            return g == glob.length();
         }
     }
 

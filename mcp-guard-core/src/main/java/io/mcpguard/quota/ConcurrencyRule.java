@@ -1,5 +1,8 @@
 package io.mcpguard.quota;
 
+import io.mcpguard.policy.PromptMatcher;
+import io.mcpguard.policy.ResourceMatcher;
+import io.mcpguard.policy.Selection;
 import io.mcpguard.policy.ToolMatcher;
 import java.time.Duration;
 import java.util.Objects;
@@ -16,16 +19,16 @@ public final class ConcurrencyRule {
 
     private final LimitKey key;
     private final int maxConcurrent;
-    private final ToolMatcher tools;
+    private final Selection selection;
     private final Duration retryAfter;
 
-    private ConcurrencyRule(LimitKey key, int maxConcurrent, ToolMatcher tools, Duration retryAfter) {
+    private ConcurrencyRule(LimitKey key, int maxConcurrent, Selection selection, Duration retryAfter) {
         this.key = Objects.requireNonNull(key, "key");
         if (maxConcurrent < 1) {
             throw new IllegalArgumentException("maxConcurrent must be at least 1, got " + maxConcurrent);
         }
         this.maxConcurrent = maxConcurrent;
-        this.tools = Objects.requireNonNull(tools, "tools");
+        this.selection = Objects.requireNonNull(selection, "selection");
         Objects.requireNonNull(retryAfter, "retryAfter");
         if (retryAfter.isNegative()) {
             throw new IllegalArgumentException("retryAfter must not be negative, got " + retryAfter);
@@ -40,7 +43,7 @@ public final class ConcurrencyRule {
      * @return a rule over all tools
      */
     public static ConcurrencyRule perAgent(int maxConcurrent) {
-        return new ConcurrencyRule(LimitKey.AGENT, maxConcurrent, ToolMatcher.all(), DEFAULT_RETRY_AFTER);
+        return new ConcurrencyRule(LimitKey.AGENT, maxConcurrent, Selection.ALL_TOOLS, DEFAULT_RETRY_AFTER);
     }
 
     /**
@@ -50,7 +53,7 @@ public final class ConcurrencyRule {
      * @return a rule over all tools
      */
     public static ConcurrencyRule perTool(int maxConcurrent) {
-        return new ConcurrencyRule(LimitKey.TOOL, maxConcurrent, ToolMatcher.all(), DEFAULT_RETRY_AFTER);
+        return new ConcurrencyRule(LimitKey.TOOL, maxConcurrent, Selection.ALL_TOOLS, DEFAULT_RETRY_AFTER);
     }
 
     /**
@@ -60,7 +63,7 @@ public final class ConcurrencyRule {
      * @return a rule over all tools
      */
     public static ConcurrencyRule perAgentAndTool(int maxConcurrent) {
-        return new ConcurrencyRule(LimitKey.AGENT_AND_TOOL, maxConcurrent, ToolMatcher.all(), DEFAULT_RETRY_AFTER);
+        return new ConcurrencyRule(LimitKey.AGENT_AND_TOOL, maxConcurrent, Selection.ALL_TOOLS, DEFAULT_RETRY_AFTER);
     }
 
     /**
@@ -70,7 +73,7 @@ public final class ConcurrencyRule {
      * @return a new rule
      */
     public ConcurrencyRule forTools(ToolMatcher tools) {
-        return new ConcurrencyRule(key, maxConcurrent, tools, retryAfter);
+        return new ConcurrencyRule(key, maxConcurrent, selection.withTools(tools), retryAfter);
     }
 
     /**
@@ -80,7 +83,7 @@ public final class ConcurrencyRule {
      * @return a new rule
      */
     public ConcurrencyRule retryAfter(Duration retryAfter) {
-        return new ConcurrencyRule(key, maxConcurrent, tools, retryAfter);
+        return new ConcurrencyRule(key, maxConcurrent, selection, retryAfter);
     }
 
     /**
@@ -107,7 +110,36 @@ public final class ConcurrencyRule {
      * @return the matcher
      */
     public ToolMatcher tools() {
-        return tools;
+        return selection.tools();
+    }
+
+    /**
+     * Returns everything the rule selects: tools, and resources and prompts if extended to them.
+     *
+     * @return the selection
+     */
+    public Selection selection() {
+        return selection;
+    }
+
+    /**
+     * Returns this rule also applying to the resources and templates a matcher selects (reads count like calls).
+     *
+     * @param resources the matcher
+     * @return a new rule
+     */
+    public ConcurrencyRule forResources(ResourceMatcher resources) {
+        return with(selection.withResources(resources));
+    }
+
+    /**
+     * Returns this rule also applying to the prompts a matcher selects.
+     *
+     * @param prompts the matcher
+     * @return a new rule
+     */
+    public ConcurrencyRule forPrompts(PromptMatcher prompts) {
+        return with(selection.withPrompts(prompts));
     }
 
     /**
@@ -125,7 +157,11 @@ public final class ConcurrencyRule {
      * @return e.g. {@code concurrency agent 4 tools=glob(*)}
      */
     public String canonical() {
-        return "concurrency " + key.code() + " " + maxConcurrent + " tools=" + tools.canonical();
+        return "concurrency " + key.code() + " " + maxConcurrent + " " + selection.canonical();
+    }
+
+    private ConcurrencyRule with(Selection s) {
+        return new ConcurrencyRule(key, maxConcurrent, s, retryAfter);
     }
 
     @Override

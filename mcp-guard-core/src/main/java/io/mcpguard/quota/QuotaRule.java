@@ -1,5 +1,8 @@
 package io.mcpguard.quota;
 
+import io.mcpguard.policy.PromptMatcher;
+import io.mcpguard.policy.ResourceMatcher;
+import io.mcpguard.policy.Selection;
 import io.mcpguard.policy.ToolMatcher;
 import java.time.Duration;
 import java.util.Objects;
@@ -18,9 +21,9 @@ public final class QuotaRule {
     private final LimitKey key;
     private final int limit;
     private final Duration window;
-    private final ToolMatcher tools;
+    private final Selection selection;
 
-    private QuotaRule(LimitKey key, int limit, Duration window, ToolMatcher tools) {
+    private QuotaRule(LimitKey key, int limit, Duration window, Selection selection) {
         this.key = Objects.requireNonNull(key, "key");
         if (limit < 1) {
             throw new IllegalArgumentException("quota limit must be at least 1, got " + limit);
@@ -34,7 +37,7 @@ public final class QuotaRule {
         }
         this.limit = limit;
         this.window = window;
-        this.tools = Objects.requireNonNull(tools, "tools");
+        this.selection = Objects.requireNonNull(selection, "selection");
     }
 
     /**
@@ -45,7 +48,7 @@ public final class QuotaRule {
      * @return a rule over all tools; narrow it with {@link #forTools}
      */
     public static QuotaRule perAgentAndTool(int limit, Duration window) {
-        return new QuotaRule(LimitKey.AGENT_AND_TOOL, limit, window, ToolMatcher.all());
+        return new QuotaRule(LimitKey.AGENT_AND_TOOL, limit, window, Selection.ALL_TOOLS);
     }
 
     /**
@@ -56,7 +59,7 @@ public final class QuotaRule {
      * @return a rule over all tools; narrow it with {@link #forTools}
      */
     public static QuotaRule perAgent(int limit, Duration window) {
-        return new QuotaRule(LimitKey.AGENT, limit, window, ToolMatcher.all());
+        return new QuotaRule(LimitKey.AGENT, limit, window, Selection.ALL_TOOLS);
     }
 
     /**
@@ -67,7 +70,7 @@ public final class QuotaRule {
      * @return a rule over all tools; narrow it with {@link #forTools}
      */
     public static QuotaRule perTool(int limit, Duration window) {
-        return new QuotaRule(LimitKey.TOOL, limit, window, ToolMatcher.all());
+        return new QuotaRule(LimitKey.TOOL, limit, window, Selection.ALL_TOOLS);
     }
 
     /**
@@ -77,7 +80,7 @@ public final class QuotaRule {
      * @return a new rule
      */
     public QuotaRule forTools(ToolMatcher tools) {
-        return new QuotaRule(key, limit, window, tools);
+        return new QuotaRule(key, limit, window, selection.withTools(tools));
     }
 
     /**
@@ -113,7 +116,36 @@ public final class QuotaRule {
      * @return the matcher
      */
     public ToolMatcher tools() {
-        return tools;
+        return selection.tools();
+    }
+
+    /**
+     * Returns everything the rule selects: tools, and resources and prompts if extended to them.
+     *
+     * @return the selection
+     */
+    public Selection selection() {
+        return selection;
+    }
+
+    /**
+     * Returns this rule also applying to the resources and templates a matcher selects (reads count like calls).
+     *
+     * @param resources the matcher
+     * @return a new rule
+     */
+    public QuotaRule forResources(ResourceMatcher resources) {
+        return with(selection.withResources(resources));
+    }
+
+    /**
+     * Returns this rule also applying to the prompts a matcher selects.
+     *
+     * @param prompts the matcher
+     * @return a new rule
+     */
+    public QuotaRule forPrompts(PromptMatcher prompts) {
+        return with(selection.withPrompts(prompts));
     }
 
     /**
@@ -122,7 +154,11 @@ public final class QuotaRule {
      * @return e.g. {@code quota agent+tool 5/PT1M tools=names(issue_refund)}
      */
     public String canonical() {
-        return "quota " + key.code() + " " + limit + "/" + window + " tools=" + tools.canonical();
+        return "quota " + key.code() + " " + limit + "/" + window + " " + selection.canonical();
+    }
+
+    private QuotaRule with(Selection s) {
+        return new QuotaRule(key, limit, window, s);
     }
 
     @Override

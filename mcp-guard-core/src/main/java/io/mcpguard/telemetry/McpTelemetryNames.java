@@ -22,6 +22,18 @@ public final class McpTelemetryNames {
     public static final AttributeKey<String> MCP_SESSION_ID = AttributeKey.stringKey("mcp.session.id");
     /** {@code gen_ai.tool.name}. */
     public static final AttributeKey<String> GEN_AI_TOOL_NAME = AttributeKey.stringKey("gen_ai.tool.name");
+    /** The URI of the resource a {@code resources/read} or {@code resources/subscribe} names. */
+    public static final AttributeKey<String> MCP_RESOURCE_URI = AttributeKey.stringKey("mcp.resource.uri");
+
+    /** The name of the prompt a {@code prompts/get} names. */
+    public static final AttributeKey<String> GEN_AI_PROMPT_NAME = AttributeKey.stringKey("gen_ai.prompt.name");
+
+    /** How many entries a list answer held. */
+    public static final AttributeKey<Long> LIST_LISTED = AttributeKey.longKey("mcp_guard.list.listed");
+
+    /** How many guarded entries a list answer hid from the caller. */
+    public static final AttributeKey<Long> LIST_HIDDEN = AttributeKey.longKey("mcp_guard.list.hidden");
+
     /** {@code gen_ai.operation.name}: {@code execute_tool} on tool calls. */
     public static final AttributeKey<String> GEN_AI_OPERATION_NAME = AttributeKey.stringKey("gen_ai.operation.name");
     /** {@code gen_ai.agent.id}: the verified agent id. */
@@ -64,11 +76,6 @@ public final class McpTelemetryNames {
     public static final AttributeKey<Long> QUOTA_REMAINING = AttributeKey.longKey("mcp_guard.quota.remaining");
     /** {@code mcp_guard.error.id}: the reference under which a tool failure was logged. */
     public static final AttributeKey<String> ERROR_ID = AttributeKey.stringKey("mcp_guard.error.id");
-    /** {@code mcp_guard.tools.listed}: on {@code tools/list}, how many tools the caller saw. */
-    public static final AttributeKey<Long> TOOLS_LISTED = AttributeKey.longKey("mcp_guard.tools.listed");
-    /** {@code mcp_guard.tools.hidden}: on {@code tools/list}, how many tools were hidden from the caller. */
-    public static final AttributeKey<Long> TOOLS_HIDDEN = AttributeKey.longKey("mcp_guard.tools.hidden");
-
     /** Transport-context key under which the HTTP context extractors record {@code network.transport}. */
     public static final String CONTEXT_NETWORK_TRANSPORT = "io.mcpguard.network.transport";
     /** Transport-context key under which the HTTP context extractors record the client's address. */

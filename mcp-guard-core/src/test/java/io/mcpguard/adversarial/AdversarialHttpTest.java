@@ -7,15 +7,14 @@ import io.mcpguard.Policy;
 import io.mcpguard.audit.AuditRecord;
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.ApiKeyAuthenticator;
-import io.mcpguard.http.ErrorSanitizingServlet;
-import io.mcpguard.internal.Refusals;
+import io.mcpguard.ResultMeta;
+import io.mcpguard.pipeline.NotFound;
 import io.mcpguard.policy.ToolMatcher;
 import io.mcpguard.quota.QuotaRule;
+import io.mcpguard.testing.GatedHttp;
 import io.mcpguard.testing.RawMcpHttp;
-import io.mcpguard.testing.Tomcats;
+import io.mcpguard.testing.Served;
 import io.mcpguard.testing.Tools;
-import io.modelcontextprotocol.server.McpServer;
-import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,42 +43,31 @@ class AdversarialHttpTest {
             .key("key-ops", OPS_KEY, AgentIdentity.builder("ops-admin").scopes("orders", "admin").build())
             .build();
 
-    final List<AutoCloseable> closeables = new ArrayList<>();
     final AtomicInteger secretRuns = new AtomicInteger();
     final BlockingQueue<AuditRecord> audit = new LinkedBlockingQueue<>();
+    GatedHttp server;
     String url;
 
     @BeforeEach
     void start() throws Exception {
-        var transport = HttpServletStreamableServerTransportProvider.builder().mcpEndpoint("/mcp")
-                .httpHeaderValidator(KEYS.headerValidator()).contextExtractor(KEYS.contextExtractor()).build();
         McpGuard guard = McpGuard.builder().audit(audit::add)
                 .policy(Policy.builder()
                         .scope("orders", ToolMatcher.names("get_order"))
                         .scope("admin", ToolMatcher.names("issue_refund"))
                         .quota(QuotaRule.perAgentAndTool(5, Duration.ofMinutes(1)))
                         .build())
-                .agentResolver(KEYS.resolver()).build();
-        var refund = new io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification(
-                Tools.tool("issue_refund"), (e, r) -> {
+                .build();
+        server = GatedHttp.streamable(guard, KEYS, Served.of().echo("get_order")
+                .tool(Tools.tool("issue_refund"), request -> {
                     secretRuns.incrementAndGet();
                     return Tools.text("refunded");
-                });
-        var server = guard.install(McpServer.sync(transport).serverInfo("t", "1").immediateExecution(true),
-                List.of(Tools.echo("get_order"), refund)).build();
-        var running = Tomcats.start(ErrorSanitizingServlet.wrap(transport,
-                guard.unknownToolRecorder(KEYS.contextExtractor())), "/mcp");
-        closeables.add(guard);
-        closeables.add(running);
-        closeables.add(server::close);
-        url = running.url("/mcp");
+                }));
+        url = server.url();
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
+        server.close();
     }
 
     RawMcpHttp support() throws Exception {
@@ -108,10 +96,18 @@ class AdversarialHttpTest {
         RawMcpHttp support = support();
         for (String variant : List.of("issue_refund", "ISSUE_REFUND", "Issue_Refund", "\u0456ssue_refund",
                 "\uff49\uff53\uff53\uff55\uff45_refund", "issue\u200b_refund", "issue_refund ", " issue_refund",
-                "issue_refund\u0000", "issue-refund")) {
+                "issue-refund")) {
             String answer = RawMcpHttp.message(support.post(call(quoted(variant), "{\"id\":\"o-1\"}")));
-            assertThat(answer).as("variant %s", variant).contains("\"code\":-32602", Refusals.UNKNOWN_TOOL_MESSAGE,
+            assertThat(answer).as("variant %s", variant).contains("\"code\":-32602", NotFound.UNKNOWN_TOOL_MESSAGE,
                     "Tool not found: ");
+        }
+        for (String controlled : List.of("issue_refund\u0000", "issue_refund\n", "issue_refund\u2028",
+                "issue_refund\u001b[0m", "issue_refund\u0085")) {
+            var answer = support.post(call(quoted(controlled), "{\"id\":\"o-1\"}"));
+            assertThat(answer.statusCode()).as("control characters in a name: refused before anything logs it")
+                    .isEqualTo(400);
+            assertThat(answer.body()).isEqualTo("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
+                    + "\"message\":\"Invalid request\"}}");
         }
         assertThat(secretRuns).hasValue(0);
         assertThat(ok()).contains("get_order:o-1");
@@ -143,21 +139,21 @@ class AdversarialHttpTest {
 
         assertThat(unknown.replace("drop_database", "?")).isEqualTo(hidden.replace("issue_refund", "?"));
         assertThat(unknownRecord).as("the 401 before it was not a call, so not recorded")
-                .containsEntry("agentId", "support-bot").containsEntry("tool", "drop_database")
+                .containsEntry("agentId", "support-bot").containsEntry("method", "tools/call")
+                .containsEntry("target", "drop_database")
                 .containsEntry("decision", "deny").containsEntry("reason", "unknown_tool")
                 .containsEntry("step", "dispatch").containsKey("argumentsSha256");
-        assertThat(hiddenRecord).containsEntry("agentId", "support-bot").containsEntry("tool", "issue_refund")
+        assertThat(hiddenRecord).containsEntry("agentId", "support-bot").containsEntry("target", "issue_refund")
                 .containsEntry("reason", "out_of_scope").containsEntry("step", "scope");
-        assertThat((String) longRecord.get("tool")).hasSizeLessThan(210).startsWith("zzz");
+        assertThat((String) longRecord.get("target")).hasSizeLessThan(210).startsWith("zzz");
         assertThat(audit.stream().filter(AuditRecord.CallDecided.class::isInstance)).as("one record per call").isEmpty();
         assertThat(ok()).contains("get_order:o-1");
     }
 
     @Test
-    void bodiesReadForProbeRecordingReachTheToolByteForByte() throws Exception {
+    void bodiesTheGateReadsReachTheToolByteForByte() throws Exception {
         RawMcpHttp support = support();
-        // Below the inspection limit (read whole, replayed) and above it (head replayed, rest streamed on).
-        for (int size : List.of(1_000, 65_000, 65_536, 300_000)) {
+        for (int size : List.of(1_000, 8_192, 65_536, 300_000, 3_000_000)) {
             String id = "\u00e9" + "k".repeat(size) + "\u00fc";
             String answer = RawMcpHttp.message(support.post(call("\"get_order\"", "{\"id\":\"" + id + "\"}")));
             assertThat(answer).as("size %d", size).contains("get_order:" + id);
@@ -170,7 +166,7 @@ class AdversarialHttpTest {
 
         String answer = RawMcpHttp.message(support.post(call("\"issue_refund\"", "{\"id\":\"o-1\"}")));
 
-        assertThat(answer).contains(Refusals.UNKNOWN_TOOL_MESSAGE);
+        assertThat(answer).contains(NotFound.UNKNOWN_TOOL_MESSAGE);
         assertThat(secretRuns).hasValue(0);
     }
 
@@ -188,7 +184,7 @@ class AdversarialHttpTest {
                 + "\"params\":{\"name\":\"issue_refund\",\"arguments\":{\"id\":\"o-1\",\"agentId\":\"ops-admin\"},"
                 + "\"_meta\":{\"agentId\":\"ops-admin\",\"io.mcpguard.agent\":\"ops-admin\",\"scopes\":[\"admin\"]}}}"));
 
-        assertThat(answer).contains(Refusals.UNKNOWN_TOOL_MESSAGE);
+        assertThat(answer).contains(NotFound.UNKNOWN_TOOL_MESSAGE);
         assertThat(RawMcpHttp.message(support.post("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\"}")))
                 .contains("get_order").doesNotContain("issue_refund");
         assertThat(secretRuns).hasValue(0);
@@ -200,10 +196,11 @@ class AdversarialHttpTest {
         ops.initialize();
         RawMcpHttp support = new RawMcpHttp(url, "Bearer " + SUPPORT_KEY).session(ops.sessionId());
 
-        assertThat(RawMcpHttp.message(support.post("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\"}")))
-                .doesNotContain("issue_refund");
-        assertThat(RawMcpHttp.message(support.post(call("\"issue_refund\"", "{\"id\":\"o-1\"}"))))
-                .contains(Refusals.UNKNOWN_TOOL_MESSAGE);
+        var list = support.post("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\"}");
+        assertThat(list.statusCode()).as("another agent's session does not exist for this one").isEqualTo(404);
+        assertThat(list.body()).doesNotContain("issue_refund");
+        var refund = support.post(call("\"issue_refund\"", "{\"id\":\"o-1\"}"));
+        assertThat(refund.statusCode()).isEqualTo(404);
         RawMcpHttp stranger = new RawMcpHttp(url, null).session(ops.sessionId());
         assertThat(stranger.post(call("\"issue_refund\"", "{\"id\":\"o-1\"}")).statusCode()).isEqualTo(401);
         assertThat(secretRuns).hasValue(0);
@@ -212,7 +209,7 @@ class AdversarialHttpTest {
     @Test
     void neitherNewSessionsNorParallelBurstsGetMoreThanTheQuota() throws Exception {
         List<CompletableFuture<String>> burst = new ArrayList<>();
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 14; i++) {
             burst.add(CompletableFuture.supplyAsync(() -> {
                 try {
                     return RawMcpHttp.message(support().post(call("\"get_order\"", "{\"id\":\"o-1\"}")));
@@ -232,7 +229,7 @@ class AdversarialHttpTest {
             }
         }
         assertThat(ok).isEqualTo(5);
-        assertThat(refused).isEqualTo(15);
+        assertThat(refused).isEqualTo(9);
     }
 
     @Test

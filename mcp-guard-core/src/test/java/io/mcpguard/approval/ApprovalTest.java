@@ -7,7 +7,7 @@ import io.mcpguard.GuardEvent;
 import io.mcpguard.McpGuard;
 import io.mcpguard.Policy;
 import io.mcpguard.identity.AgentIdentity;
-import io.mcpguard.internal.CanonicalJson;
+import io.mcpguard.support.CanonicalJson;
 import io.mcpguard.policy.ToolMatcher;
 import io.mcpguard.quota.QuotaRule;
 import io.mcpguard.testing.GuardedInMemory;

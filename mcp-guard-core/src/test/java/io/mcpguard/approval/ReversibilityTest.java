@@ -3,7 +3,7 @@ package io.mcpguard.approval;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mcpguard.Policy;
-import io.mcpguard.internal.CanonicalJson;
+import io.mcpguard.support.CanonicalJson;
 import io.mcpguard.policy.ToolMatcher;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.ToolAnnotations;

@@ -95,12 +95,12 @@ class AuditTrailTest {
         assertThat(result.ok()).as(result.toString()).isTrue();
         assertThat(result.signedCheckpoints()).isGreaterThanOrEqualTo(2);
         AuditQuery query = AuditQuery.load(file);
-        assertThat(query.all()).extracting(r -> r.get("type")).contains("tools.list", "call.decision",
+        assertThat(query.all()).extracting(r -> r.get("type")).contains("list", "call.decision",
                 "call.outcome", "approval.requested", "approval.resolved", "breaker.state");
         List<Map<String, Object>> support = query.forAgent("support-bot");
         assertThat(support).extracting(r -> r.get("type") + ":" + r.getOrDefault("decision",
                 r.getOrDefault("outcome", r.get("listed")))).containsExactly(
-                        "tools.list:2", "call.decision:allow", "call.outcome:success",
+                        "list:2", "call.decision:allow", "call.outcome:success",
                         "call.decision:deny", "call.decision:allow", "call.outcome:tool_error");
         assertThat(support.get(3)).containsEntry("reason", "out_of_scope").containsEntry("step", "scope");
         assertThat(support.get(1)).containsEntry("credentialId", "key-support-1").containsEntry("runId", "run-7")
@@ -190,7 +190,7 @@ class AuditTrailTest {
         forged.put("agentId", "support-bot");
         forged.put("decision", "allow");
         forged.put("hash", AuditChain.hash(forged));
-        lines.add(io.mcpguard.internal.CanonicalJson.ofOrdered(forged));
+        lines.add(io.mcpguard.support.CanonicalJson.ofOrdered(forged));
 
         AuditVerifier.Result result = verifyLines(file, lines);
 
@@ -283,7 +283,7 @@ class AuditTrailTest {
             try (JsonLinesAuditSink sink = JsonLinesAuditSink.builder(file).signingKey(KEYS.getPrivate(), "k")
                     .build()) {
                 sink.write(new AuditRecord.BreakerStateChanged(new AuditRecord.Context(java.time.Instant.now(), null,
-                        null, null, "t", null, null, null, null), "CLOSED", "OPEN"));
+                        null, null, "tools/call", "t", null, null, null, null), "CLOSED", "OPEN"));
             }
         }
 

@@ -83,7 +83,7 @@ class CircuitBreakerTest {
     }
 
     CircuitBreaker breaker(String tool) {
-        return guard.limits().forTool(Tools.tool(tool)).breaker();
+        return guard.circuitBreaker(tool).orElseThrow();
     }
 
     @Test

@@ -87,7 +87,7 @@ class TimeoutTest {
         assertThat(Tools.firstText(result)).isEqualTo("Tool 'slow_report' did not finish within 100 ms and was "
                 + "cancelled.");
         assertThat(interrupted.await(10, TimeUnit.SECONDS)).as("the handler's thread was interrupted").isTrue();
-        CircuitBreaker breaker = guard.limits().forTool(Tools.tool("slow_report")).breaker();
+        CircuitBreaker breaker = guard.circuitBreaker("slow_report").orElseThrow();
         assertThat(breaker.getMetrics().getNumberOfFailedCalls()).isEqualTo(1);
         assertThat(events).filteredOn(GuardEvent.CallTimedOut.class::isInstance).singleElement()
                 .satisfies(e -> assertThat(((GuardEvent.CallTimedOut) e).timeout()).isEqualTo(TIMEOUT));
@@ -116,7 +116,7 @@ class TimeoutTest {
 
             assertThat(reason(result)).isEqualTo("timeout");
             assertThat(cancelled).isTrue();
-            assertThat(guard.limits().forTool(Tools.tool("slow_report")).breaker().getMetrics()
+            assertThat(guard.circuitBreaker("slow_report").orElseThrow().getMetrics()
                     .getNumberOfFailedCalls()).isEqualTo(1);
             assertThat(reason(client.callTool(new CallToolRequest("slow_report", Map.of("id", "q3")))))
                     .as("the slot was released on cancel").isEqualTo("timeout");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.modelcontextprotocol.server.transport.HeaderAccessor;
-import io.modelcontextprotocol.server.transport.ServerTransportSecurityException;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -53,18 +52,24 @@ class ApiKeyAuthenticatorTest {
     }
 
     @Test
-    void headerValidatorRefusesWith401BeforeMcpRuns() {
-        var validator = KEYS.headerValidator();
-
-        for (Map<String, List<String>> headers : List.<Map<String, List<String>>>of(
-                Map.of(),
-                Map.of("Authorization", List.of("Bearer nope-nope-nope-nope-nope")),
-                Map.of("Authorization", List.of("Bearer " + SUPPORT_KEY, "Bearer " + BILLING_KEY)))) {
-            assertThatThrownBy(() -> validator.validate(accessor(headers)))
-                    .isInstanceOf(ServerTransportSecurityException.class)
-                    .satisfies(e -> assertThat(((ServerTransportSecurityException) e).getStatusCode())
-                            .isEqualTo(401));
+    void requestsWithoutExactlyOneKnownKeyAreRefusedWith401AndABearerChallenge() {
+        for (List<String> values : List.of(List.<String>of(), List.of("Bearer nope-nope-nope-nope-nope"),
+                List.of("Bearer " + SUPPORT_KEY, "Bearer " + BILLING_KEY))) {
+            HttpAuthenticator.Result result = KEYS.authenticate(request(values, null));
+            assertThat(result).as("%s", values).isEqualTo(new HttpAuthenticator.Refused(401, "Bearer realm=\"mcp\""));
         }
+        assertThat(KEYS.authenticate(request(List.of("Bearer " + SUPPORT_KEY), null)))
+                .isInstanceOfSatisfying(HttpAuthenticator.Authenticated.class,
+                        ok -> assertThat(ok.agent().agentId()).isEqualTo("support-bot"));
+    }
+
+    /** A servlet request, the boundary the authenticator reads headers from. */
+    static jakarta.servlet.http.HttpServletRequest request(List<String> authorization, String runId) {
+        var request = org.mockito.Mockito.mock(jakarta.servlet.http.HttpServletRequest.class);
+        org.mockito.Mockito.when(request.getHeaders("Authorization"))
+                .thenAnswer(i -> java.util.Collections.enumeration(authorization));
+        org.mockito.Mockito.when(request.getHeader(org.mockito.ArgumentMatchers.anyString())).thenReturn(runId);
+        return request;
     }
 
     @Test

@@ -266,16 +266,15 @@ class QuotaTest {
         call(support, "get_order");
         call(billing, "get_order");
         call(billing, "get_order");
-        var state = guard.limits();
-        assertThat(state.trackedEntries()).isEqualTo(4);
+        assertThat(guard.trackedLimitEntries()).isEqualTo(4);
 
-        assertThat(state.sweep()).as("nothing is idle yet").isZero();
+        assertThat(guard.sweep()).as("nothing is idle yet").isZero();
         clock.advance(Duration.ofSeconds(30));
         // Full again: support's pair bucket (1 of 2 used, 30 s per call) and both per-agent buckets (0.6 s per call).
-        assertThat(state.sweep()).isEqualTo(3);
+        assertThat(guard.sweep()).isEqualTo(3);
         clock.advance(Duration.ofSeconds(30));
-        assertThat(state.sweep()).as("billing's pair bucket, both calls used, refills after 60 s").isEqualTo(1);
-        assertThat(state.trackedEntries()).isZero();
+        assertThat(guard.sweep()).as("billing's pair bucket, both calls used, refills after 60 s").isEqualTo(1);
+        assertThat(guard.trackedLimitEntries()).isZero();
 
         assertThat(reason(call(billing, "get_order"))).isEqualTo("ok");
         assertThat(reason(call(billing, "get_order"))).isEqualTo("ok");

@@ -119,18 +119,13 @@ class TelemetryTest {
     }
 
     @Test
-    void aCallToAToolThatDoesNotExistIsTracedWhenTheHttpWrapperReportsIt() {
+    void aCallToAToolThatDoesNotExistIsTracedWhenTheGateAnsweredIt() {
         serve(orders());
-        McpGuard.UnknownToolRecorder recorder = guard.unknownToolRecorder(
-                request -> io.modelcontextprotocol.common.McpTransportContext.create(
-                        Map.of(AgentIdentity.CONTEXT_KEY, SUPPORT)));
 
-        recorder.prepare(null, "drop_database", () -> new CallToolRequest("drop_database", Map.of("confirm", true)))
-                .run();
+        guard.pipeline().recordUnanswered(io.mcpguard.pipeline.Operation.TOOL_CALL,
+                io.modelcontextprotocol.common.McpTransportContext.create(Map.of(AgentIdentity.CONTEXT_KEY, SUPPORT)),
+                null, "drop_database", Map.of("confirm", true), null, io.mcpguard.policy.Primitive.Kind.TOOL);
 
-        assertThat(recorder.prepare(null, "get_order", () -> {
-            throw new AssertionError("a served tool's call is not parsed again");
-        })).as("a served tool is traced by the guard itself, not twice").isNull();
         assertThat(otel.getSpans()).hasSize(1);
         assertThat(onlySpan("tools/call drop_database")).hasKind(SpanKind.SERVER)
                 .hasStatus(io.opentelemetry.sdk.trace.data.StatusData.error())
@@ -266,8 +261,8 @@ class TelemetryTest {
         assertThat(onlySpan("tools/list")).hasKind(SpanKind.SERVER)
                 .hasAttribute(AttributeKey.stringKey("mcp.method.name"), "tools/list")
                 .hasAttribute(AttributeKey.stringKey("gen_ai.agent.id"), "support-bot")
-                .hasAttribute(AttributeKey.longKey("mcp_guard.tools.listed"), 2L)
-                .hasAttribute(AttributeKey.longKey("mcp_guard.tools.hidden"), 1L);
+                .hasAttribute(AttributeKey.longKey("mcp_guard.list.listed"), 2L)
+                .hasAttribute(AttributeKey.longKey("mcp_guard.list.hidden"), 1L);
     }
 
     @Test

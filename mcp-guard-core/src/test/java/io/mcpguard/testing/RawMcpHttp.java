@@ -75,6 +75,52 @@ public final class RawMcpHttp {
     }
 
     /**
+     * Opens the session's listening stream (GET) and returns what is there at once (status and, for refusals, the
+     * body; an accepted stream is cut after its headers).
+     *
+     * @return the response
+     * @throws Exception on I/O failure
+     */
+    public HttpResponse<String> get() throws Exception {
+        var request = withExtras(base().GET());
+        var response = client().sendAsync(request.build(), HttpResponse.BodyHandlers.ofString());
+        try {
+            return response.get(3, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException streaming) {
+            response.cancel(true);
+            return null;
+        }
+    }
+
+    /**
+     * Deletes the session.
+     *
+     * @return the response
+     * @throws Exception on I/O failure
+     */
+    public HttpResponse<String> delete() throws Exception {
+        return client().send(withExtras(base().DELETE()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpRequest.Builder base() {
+        var request = HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(10))
+                .header("Accept", "application/json, text/event-stream");
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        if (sessionId != null) {
+            request.header("Mcp-Session-Id", sessionId);
+        }
+        return request;
+    }
+
+    private HttpRequest.Builder withExtras(HttpRequest.Builder request) {
+        extraHeaders.forEach(request::setHeader);
+        return request;
+    }
+
+    /**
      * Posts raw bytes (for invalid UTF-8).
      *
      * @param body the bytes
@@ -86,18 +132,7 @@ public final class RawMcpHttp {
     }
 
     private HttpResponse<String> send(HttpRequest.BodyPublisher body) throws Exception {
-        var request = HttpRequest.newBuilder(URI.create(url))
-                .timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json, text/event-stream")
-                .POST(body);
-        if (authorization != null) {
-            request.header("Authorization", authorization);
-        }
-        if (sessionId != null) {
-            request.header("Mcp-Session-Id", sessionId);
-        }
-        extraHeaders.forEach(request::header);
+        var request = withExtras(base().header("Content-Type", "application/json").POST(body));
         return client().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 

@@ -310,11 +310,11 @@ public final class Demo {
         out.println("  " + AUDIT_FILE);
         out.println("  verify: " + verdict);
         var query = AuditQuery.load(AUDIT_FILE);
-        out.println("  what billing-agent touched (tool, SHA-256 of the exact arguments, outcome):");
+        out.println("  what billing-agent touched (method, target, SHA-256 of the exact arguments, outcome):");
         query.touched("billing-agent").forEach(line -> out.println("    " + line));
         out.println("  support-bot's refusals (the agent saw one answer; the trail keeps the real reason):");
         query.forAgent("support-bot").stream().filter(r -> "deny".equals(r.get("decision")))
-                .forEach(r -> out.println("    " + r.get("tool") + " " + r.get("reason") + " at " + r.get("step")));
+                .forEach(r -> out.println("    " + r.get("target") + " " + r.get("reason") + " at " + r.get("step")));
         out.println("  decisions about ops-admin:");
         query.forAgent("ops-admin").stream().filter(r -> r.get("type").toString().startsWith("approval")
                         || "call.decision".equals(r.get("type")))

@@ -1,7 +1,6 @@
 package io.mcpguard.examples;
 
 import io.mcpguard.McpGuard;
-import io.mcpguard.http.ErrorSanitizingServlet;
 import io.mcpguard.Policy;
 import io.mcpguard.approval.ApprovalHandler;
 import io.mcpguard.audit.AuditSink;
@@ -17,6 +16,7 @@ import io.mcpguard.quota.ConcurrencyRule;
 import io.mcpguard.quota.QuotaRule;
 import io.mcpguard.examples.orders.OrderStore;
 import io.mcpguard.examples.orders.OrderTools;
+import io.mcpguard.transport.McpGuardHttp;
 import io.mcpguard.transport.StdioLifecycle;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.opentelemetry.api.OpenTelemetry;
@@ -129,21 +129,16 @@ public final class OrderServer implements AutoCloseable {
      */
     public static OrderServer startHttp(int port, OrderStore store, ApprovalHandler approvals,
             OpenTelemetry openTelemetry, AuditSink audit) throws Exception {
-        ApiKeyAuthenticator keys = demoKeys();
-        var transport = HttpServletStreamableServerTransportProvider.builder()
-                .mcpEndpoint("/mcp")
-                .httpHeaderValidator(keys.headerValidator())   // no or unknown key: 401 before MCP runs
-                .contextExtractor(keys.contextExtractor())     // the verified identity, never the key
-                .build();
-        McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(keys.resolver()).approvals(approvals)
+        McpGuard guard = McpGuard.builder().policy(POLICY).approvals(approvals)
                 .openTelemetry(openTelemetry).audit(audit).build();
-        McpSyncServer server = guard.install(McpServer.sync(transport)
+        // The gate in front of the SDK transport: keys checked before any body byte is read, sessions bound to the
+        // agent that opened them, lists and hidden names answered by the guard, no SDK internals in error bodies.
+        McpGuardHttp<HttpServletStreamableServerTransportProvider> http = McpGuardHttp.streamable(guard, demoKeys())
+                .build();
+        McpSyncServer server = guard.install(McpServer.sync(http.transport())
                 .serverInfo("orders", "1.0.0")
-                .immediateExecution(true), OrderTools.all(store)).build();
-        // The SDK answers malformed requests with its McpError object, stack trace included: sanitize those bodies.
-        // It also answers calls to tools that do not exist before the guard runs: let the guard trace and audit them.
-        var servlet = ErrorSanitizingServlet.wrap(transport, guard.unknownToolRecorder(keys.contextExtractor()));
-        return new OrderServer(EmbeddedHttp.start(servlet, "/mcp", port), server, guard);
+                .immediateExecution(true)).tools(OrderTools.all(store)).build();
+        return new OrderServer(EmbeddedHttp.start(http.servlet(), "/mcp", port), server, guard);
     }
 
     /**

@@ -53,7 +53,8 @@ class TypeScriptClientTest {
 
             Map<String, Object> badKey = map(out, "badKey");
             assertThat(badKey.get("ok")).isEqualTo(false);
-            assertThat((String) badKey.get("message")).contains("401");
+            assertThat(badKey.get("code")).as("HTTP status of the refusal: %s", badKey).isEqualTo(401);
+            assertThat((String) badKey.get("message")).doesNotContain("Tomcat", "Exception");
         }
     }
 

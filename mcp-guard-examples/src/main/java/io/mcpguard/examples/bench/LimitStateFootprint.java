@@ -1,7 +1,9 @@
 package io.mcpguard.examples.bench;
 
-import io.mcpguard.McpGuard;
 import io.mcpguard.Policy;
+import io.mcpguard.policy.Primitive;
+import io.mcpguard.quota.internal.Quotas;
+import io.mcpguard.support.Clocks;
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.policy.ToolMatcher;
 import io.mcpguard.quota.ConcurrencyRule;
@@ -50,19 +52,20 @@ public final class LimitStateFootprint {
         for (int i = 0; i < agents; i++) {
             identities[i] = AgentIdentity.builder("agent-" + i).scopes("all").build();
         }
-        try (McpGuard guard = McpGuard.builder().policy(policy).stateSweepInterval(null).build()) {
-            var limits = guard.limits().forTool(tool);
+        {
+            // The quota and concurrency state the guard keeps, driven directly (no transport, no span, no audit).
+            Quotas quotas = new Quotas(policy, Clocks.monotonic(), event -> { });
+            var limits = quotas.forPrimitive(Primitive.tool(tool));
             long before = usedHeap();
             for (AgentIdentity identity : identities) {
-                Object permit = limits.admit(identity);
-                if (permit instanceof io.mcpguard.internal.Limits.Permit p) {
-                    p.success();
+                Object permit = limits.admit(identity.agentId());
+                if (permit instanceof Quotas.Permit p) {
                     p.release();
                 }
             }
             long after = usedHeap();
-            int tracked = guard.limits().trackedEntries();
-            int dropped = guard.limits().sweep();
+            int tracked = quotas.trackedEntries();
+            int dropped = quotas.sweep();
             long swept = usedHeap();
             double perPair = (after - before) / (double) agents;
             System.out.printf("%-58s %,d agents  %,d entries  %.0f bytes per (agent, tool) pair; a sweep then dropped "

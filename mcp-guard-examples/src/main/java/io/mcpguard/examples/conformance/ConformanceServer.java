@@ -1,11 +1,14 @@
 package io.mcpguard.examples.conformance;
 
 import io.mcpguard.McpGuard;
-import io.mcpguard.http.ErrorSanitizingServlet;
 import io.mcpguard.Policy;
 import io.mcpguard.examples.EmbeddedHttp;
 import io.mcpguard.identity.AgentIdentity;
+import io.mcpguard.identity.HttpAuthenticator;
+import io.mcpguard.policy.PromptMatcher;
+import io.mcpguard.policy.ResourceMatcher;
 import io.mcpguard.policy.ToolMatcher;
+import io.mcpguard.transport.McpGuardHttp;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpAsyncServer;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
@@ -37,7 +40,7 @@ import reactor.core.publisher.Mono;
  *
  * <p><b>The one deliberate exception to the guard's defaults lives here:</b> the suite sends no credentials, so this
  * fixture (and only this fixture) gives every caller one anonymous identity, {@code conformance-suite}, whose scope
- * grants all fixture tools, and lets its tools run without approval. Everything else (the chain, argument validation,
+ * grants all fixture tools, resources and prompts, and lets its tools run without approval. Everything else (the chain, argument validation,
  * sanitizing, telemetry, audit) is the guard as any server gets it.
  */
 public final class ConformanceServer {
@@ -60,28 +63,33 @@ public final class ConformanceServer {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 3001;
         AgentIdentity suite = AgentIdentity.builder("conformance-suite").scopes("conformance")
                 .credentialId("anonymous-fixture").build();
-        var transport = HttpServletStreamableServerTransportProvider.builder()
-                .mcpEndpoint("/mcp")
-                .securityValidator(DefaultServerTransportSecurityValidator.builder()
+        McpGuard guard = McpGuard.builder()
+                .policy(Policy.builder()
+                        .scope("conformance", ToolMatcher.all(), ResourceMatcher.all(), PromptMatcher.all())
+                        .irreversibleNeedsApproval(false).build())
+                .build();
+        // The suite sends no credentials: this fixture's authenticator names every caller the suite's identity.
+        HttpAuthenticator anonymous = request -> new HttpAuthenticator.Authenticated(suite);
+        McpGuardHttp<HttpServletStreamableServerTransportProvider> gated = McpGuardHttp.streamable(guard, anonymous)
+                .headerValidator(DefaultServerTransportSecurityValidator.builder()
                         .allowedHosts(List.of("localhost:*", "127.0.0.1:*", "[::1]:*", "localhost", "127.0.0.1",
                                 "[::1]"))
                         .allowedOrigins(List.of("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"))
                         .build())
-                .contextExtractor(request -> McpTransportContext.create(Map.of(AgentIdentity.CONTEXT_KEY, suite)))
+                // Every scenario opens sessions as the one anonymous identity: room for the whole suite.
+                .sessionsPerAgent(1024)
                 .build();
-        McpGuard guard = McpGuard.builder()
-                .policy(Policy.builder().scope("conformance", ToolMatcher.all()).irreversibleNeedsApproval(false).build())
-                .build();
-        McpAsyncServer server = guard.install(McpServer.async(transport)
+        McpAsyncServer server = guard.install(McpServer.async(gated.transport())
                         .serverInfo("mcp-guard-conformance-fixture", "0.1.0")
                         .capabilities(McpSchema.ServerCapabilities.builder().tools(true).prompts(true)
-                                .resources(true, true).logging().completions().build())
-                        .prompts(prompts())
-                        .resources(resources())
-                        .resourceTemplates(List.of(template()))
-                        .completions(List.of(completion())), tools())
+                                .resources(true, true).logging().completions().build()))
+                .tools(tools())
+                .prompts(prompts())
+                .resources(resources())
+                .resourceTemplates(List.of(template()))
+                .completions(List.of(completion()))
                 .build();
-        EmbeddedHttp http = EmbeddedHttp.start(ErrorSanitizingServlet.wrap(transport), "/mcp", port);
+        EmbeddedHttp http = EmbeddedHttp.start(gated.servlet(), "/mcp", port);
         System.out.println("conformance fixture on http://localhost:" + http.port() + "/mcp");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -1,2 +1,0 @@
-/** HTTP helpers for the SDK's servlet transports. */
-package io.mcpguard.http;

@@ -1,0 +1,2 @@
+/** Fail-closed evaluation of the policy's user-supplied matchers. Unstable API. */
+package io.mcpguard.policy.internal;

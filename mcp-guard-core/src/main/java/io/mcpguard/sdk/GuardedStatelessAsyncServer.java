@@ -1,0 +1,160 @@
+package io.mcpguard.sdk;
+
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpStatelessServerFeatures;
+import io.modelcontextprotocol.server.McpStatelessAsyncServer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Predicate;
+
+/**
+ * The server builder of a stateless asynchronous server, with every tool, resource, resource template, prompt and completion added through it
+ * guarded. {@link #build()} builds the SDK server; {@link #spec()} reaches the SDK builder for everything else.
+ */
+public final class GuardedStatelessAsyncServer {
+
+    private final McpServer.StatelessAsyncSpecification spec;
+    private final Adapters adapters;
+    private final Predicate<Object> registeredWithSdk;
+
+    /**
+     * Wraps an SDK builder the guard already prepared (list filter, argument validation moved after the scope check).
+     *
+     * @param spec the SDK builder
+     * @param adapters the guard's adapters
+     * @param registeredWithSdk which guarded definitions go to the SDK server (all, except hidden ones on a server
+     *        whose one caller is known in advance)
+     */
+    public GuardedStatelessAsyncServer(McpServer.StatelessAsyncSpecification spec, Adapters adapters, Predicate<Object> registeredWithSdk) {
+        this.spec = Objects.requireNonNull(spec, "spec");
+        this.adapters = Objects.requireNonNull(adapters, "adapters");
+        this.registeredWithSdk = Objects.requireNonNull(registeredWithSdk, "registeredWithSdk");
+    }
+
+    /**
+     * Adds guarded tools.
+     *
+     * @param tools the tools
+     * @return this builder
+     */
+    public GuardedStatelessAsyncServer tools(List<McpStatelessServerFeatures.AsyncToolSpecification> tools) {
+        spec.tools(tools.stream().map(adapters::tool).filter(t -> registeredWithSdk.test(t.tool())).toList());
+        return this;
+    }
+
+    /**
+     * Adds guarded tools.
+     *
+     * @param tools the tools
+     * @return this builder
+     */
+    public GuardedStatelessAsyncServer tools(McpStatelessServerFeatures.AsyncToolSpecification... tools) {
+        return tools(Arrays.asList(tools));
+    }
+
+    /**
+     * Adds guarded static resources.
+     *
+     * @param resources the resources
+     * @return this builder
+     */
+    public GuardedStatelessAsyncServer resources(List<McpStatelessServerFeatures.AsyncResourceSpecification> resources) {
+        spec.resources(resources.stream().map(adapters::resource).filter(r -> registeredWithSdk.test(r.resource()))
+                .toList());
+        return this;
+    }
+
+    /**
+     * Adds guarded static resources.
+     *
+     * @param resources the resources
+     * @return this builder
+     */
+    public GuardedStatelessAsyncServer resources(McpStatelessServerFeatures.AsyncResourceSpecification... resources) {
+        return resources(Arrays.asList(resources));
+    }
+
+    /**
+     * Adds guarded resource templates.
+     *
+     * @param templates the templates
+     * @return this builder
+     */
+    public GuardedStatelessAsyncServer resourceTemplates(List<McpStatelessServerFeatures.AsyncResourceTemplateSpecification> templates) {
+        spec.resourceTemplates(templates.stream().map(adapters::template)
+                .filter(t -> registeredWithSdk.test(t.resourceTemplate())).toList());
+        return this;
+    }
+
+    /**
+     * Adds guarded resource templates.
+     *
+     * @param templates the templates
+     * @return this builder
+     */
+    public GuardedStatelessAsyncServer resourceTemplates(McpStatelessServerFeatures.AsyncResourceTemplateSpecification... templates) {
+        return resourceTemplates(Arrays.asList(templates));
+    }
+
+    /**
+     * Adds guarded prompts.
+     *
+     * @param prompts the prompts
+     * @return this builder
+     */
+    public GuardedStatelessAsyncServer prompts(List<McpStatelessServerFeatures.AsyncPromptSpecification> prompts) {
+        spec.prompts(prompts.stream().map(adapters::prompt).filter(p -> registeredWithSdk.test(p.prompt())).toList());
+        return this;
+    }
+
+    /**
+     * Adds guarded prompts.
+     *
+     * @param prompts the prompts
+     * @return this builder
+     */
+    public GuardedStatelessAsyncServer prompts(McpStatelessServerFeatures.AsyncPromptSpecification... prompts) {
+        return prompts(Arrays.asList(prompts));
+    }
+
+    /**
+     * Adds guarded completions: each completes only for callers who may see the prompt or template it refers to.
+     *
+     * @param completions the completions
+     * @return this builder
+     */
+    public GuardedStatelessAsyncServer completions(List<McpStatelessServerFeatures.AsyncCompletionSpecification> completions) {
+        spec.completions(completions.stream().map(adapters::completion).toList());
+        return this;
+    }
+
+    /**
+     * Adds guarded completions.
+     *
+     * @param completions the completions
+     * @return this builder
+     */
+    public GuardedStatelessAsyncServer completions(McpStatelessServerFeatures.AsyncCompletionSpecification... completions) {
+        return completions(Arrays.asList(completions));
+    }
+
+    /**
+     * Returns the SDK builder, for settings the guard does not touch (server info, capabilities, timeouts...).
+     * Primitives added to it directly are not guarded: they are hidden from lists, but the SDK would dispatch them.
+     *
+     * @return the SDK builder
+     */
+    public McpServer.StatelessAsyncSpecification spec() {
+        return spec;
+    }
+
+    /**
+     * Builds the SDK server.
+     *
+     * @return the server
+     */
+    public McpStatelessAsyncServer build() {
+        return spec.build();
+    }
+}
