@@ -182,6 +182,10 @@ public final class McpGate implements AutoCloseable {
         } catch (ServerTransportSecurityException e) {
             refuse(response, e.getStatusCode() == 421 || e.getStatusCode() == 403 ? e.getStatusCode() : 403);
             return;
+        } catch (RuntimeException e) {
+            log.warn("Header validator failed; refusing the request (fail closed)", e);
+            refuse(response, 403);
+            return;
         }
         AgentIdentity agent = authenticate(request, response);
         if (agent == null) {
