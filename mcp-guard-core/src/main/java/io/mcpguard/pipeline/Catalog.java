@@ -142,9 +142,11 @@ public final class Catalog {
             return View.NONE;
         }
         Snapshot s = snapshot;
-        Object key = policy.grantsAgentDirectly(agent.agentId()) ? agent.agentId() : agent.scopes();
+        boolean direct = policy.grantsAgentDirectly(agent.agentId());
+        Object key = direct ? agent.agentId() : agent.scopes();
         View view = views.get(key);
-        if (view != null && view.version == s.version() && view.scopes.equals(agent.scopes())) {
+        // Keyed by the scopes, the lookup itself compared them; keyed by the agent id, its scopes may have changed.
+        if (view != null && view.version == s.version() && (!direct || view.scopes.equals(agent.scopes()))) {
             return view;
         }
         view = compute(s, agent);

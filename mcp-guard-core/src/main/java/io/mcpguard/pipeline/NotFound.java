@@ -18,6 +18,32 @@ public final class NotFound {
     }
 
     /**
+     * Returns an {@link McpError} carrying a JSON-RPC error, without a stack trace: it is an answer, not a fault, and
+     * filling a trace costs more than the rest of a refusal. Serialized, it is the same as any {@code McpError}.
+     *
+     * @param error the JSON-RPC error
+     * @return the exception to throw or signal
+     */
+    public static McpError answer(McpSchema.JSONRPCResponse.JSONRPCError error) {
+        return new Answer(error);
+    }
+
+    /** An {@code McpError} that skips its stack trace. */
+    private static final class Answer extends McpError {
+
+        private static final long serialVersionUID = 1L;
+
+        Answer(McpSchema.JSONRPCResponse.JSONRPCError error) {
+            super(error);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+
+    /**
      * {@code tools/call} of an unknown tool: {@code -32602 Unknown tool: invalid_tool_name}, data
      * {@code Tool not found: NAME}.
      *
@@ -25,8 +51,8 @@ public final class NotFound {
      * @return the error
      */
     public static McpError tool(String name) {
-        return McpError.builder(McpSchema.ErrorCodes.INVALID_PARAMS).message(UNKNOWN_TOOL_MESSAGE)
-                .data("Tool not found: " + name).build();
+        return answer(new McpSchema.JSONRPCResponse.JSONRPCError(McpSchema.ErrorCodes.INVALID_PARAMS,
+                UNKNOWN_TOOL_MESSAGE, "Tool not found: " + name));
     }
 
     /**
@@ -36,7 +62,7 @@ public final class NotFound {
      * @return the error
      */
     public static McpError resource(String uri) {
-        return new McpError(new McpSchema.JSONRPCResponse.JSONRPCError(McpSchema.ErrorCodes.RESOURCE_NOT_FOUND,
+        return answer(new McpSchema.JSONRPCResponse.JSONRPCError(McpSchema.ErrorCodes.RESOURCE_NOT_FOUND,
                 "Resource not found", Map.of("uri", uri)));
     }
 
@@ -47,8 +73,8 @@ public final class NotFound {
      * @return the error
      */
     public static McpError prompt(String name) {
-        return McpError.builder(McpSchema.ErrorCodes.INVALID_PARAMS).message("Invalid prompt name")
-                .data("Prompt not found: " + name).build();
+        return answer(new McpSchema.JSONRPCResponse.JSONRPCError(McpSchema.ErrorCodes.INVALID_PARAMS,
+                "Invalid prompt name", "Prompt not found: " + name));
     }
 
     /**
@@ -58,7 +84,8 @@ public final class NotFound {
      * @return the error
      */
     public static McpError completionPrompt(String name) {
-        return McpError.builder(McpSchema.ErrorCodes.INVALID_PARAMS).message("Prompt not found: " + name).build();
+        return answer(new McpSchema.JSONRPCResponse.JSONRPCError(McpSchema.ErrorCodes.INVALID_PARAMS,
+                "Prompt not found: " + name, null));
     }
 
     /**

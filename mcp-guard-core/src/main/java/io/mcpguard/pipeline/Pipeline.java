@@ -36,9 +36,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The guard pipeline, written once. Every use of a guarded primitive passes the same ordered steps:
  * {@code identity -> scope -> arguments -> quota -> concurrency -> breaker -> approval -> audit -> run -> outcome},
- * inside one span. {@link #start} runs the admission steps and answers {@link Start.Refused}, {@link Start.Ready} (a
- * {@link Ticket} the executor settles when the handler ends) or {@link Start.Waiting}; the sync and async executors
- * only differ in how they run the handler and wait. Unstable API.
+ * inside one span. {@link #start} runs the admission steps and answers {@link Start.Refused}, the admitted {@link Call}
+ * the executor settles when the handler ends, or {@link Start.Waiting}; the sync and async executors only differ in how
+ * they run the handler and wait. Unstable API.
  *
  * <p>Fails closed: a resolver, matcher or validator that throws denies; an unknown caller sees and uses nothing and
  * is answered exactly as for a missing name.
@@ -233,9 +233,9 @@ public final class Pipeline implements AutoCloseable {
      * Runs the admission steps of one call.
      *
      * @param call the call
-     * @return refused, ready, or waiting for an approver
+     * @return refused, a ticket to run with, or waiting for an approver
      */
-    public Start start(Invocation call) {
+    public Start start(Call call) {
         Target target = call.target();
         String recordedName = recorded(call.name());
         GuardTelemetry.Observation obs = telemetry.startCall(call.context(), call.sessionId(),
@@ -243,12 +243,14 @@ public final class Pipeline implements AutoCloseable {
                 call.operation() == Operation.TOOL_CALL ? call.arguments() : null);
         AgentIdentity agent = identify(call.context());
         CallRecord record = audit == null ? null : new CallRecord(this, agent, call, recordedName, obs);
+        call.observed(obs, record);
+        call.identified(agent);
         if (agent == null) {
-            return hidden(call, obs, record, ReasonCode.UNKNOWN_AGENT, Decision.Step.IDENTITY);
+            return hidden(call, obs, record, Start.Refused.UNKNOWN_AGENT);
         }
         obs.agent(agent, target.approval() == null ? null : target.approval().reversibility().code());
         if (!catalog.view(agent).allows(target)) {
-            return hidden(call, obs, record, ReasonCode.OUT_OF_SCOPE, Decision.Step.SCOPE);
+            return hidden(call, obs, record, Start.Refused.OUT_OF_SCOPE);
         }
         if (call.operation() == Operation.TOOL_CALL) {
             String invalid = validateArguments((McpSchema.Tool) target.definition(), call.arguments());
@@ -271,14 +273,13 @@ public final class Pipeline implements AutoCloseable {
             quota.release();
             return refused(obs, record, deny, null);
         }
-        Breakers.Permit breaker = (Breakers.Permit) acquired;
-        Ticket ticket = new Ticket(this, call, target, agent, obs, record, quota, breaker);
+        call.admitted(quota, (Breakers.Permit) acquired);
         if (call.operation() != Operation.TOOL_CALL) {
-            return ready(ticket, null);
+            return ready(call, null);
         }
         String ask = approvals.reasonToAsk(target.approval(), call.arguments());
         if (ask == null) {
-            return ready(ticket, null);
+            return ready(call, null);
         }
         CompletableFuture<Approvals.Outcome> decision;
         try {
@@ -292,34 +293,32 @@ public final class Pipeline implements AutoCloseable {
                             + "' was not approved: the approval gate failed."), null, 0));
         }
         if (decision.isDone()) {
-            return approved(ticket, decision.join());
+            return approved(call, decision.join());
         }
-        return new Start.Waiting(decision.thenApply(outcome -> approved(ticket, outcome)),
-                () -> ticket.abandonWait());
+        return new Start.Waiting(decision.thenApply(outcome -> approved(call, outcome)), call::neverRan);
     }
 
-    private Start approved(Ticket ticket, Approvals.Outcome outcome) {
-        ticket.observation().approval(outcome.approvalId(), outcome.waitMillis());
+    private Start approved(Call call, Approvals.Outcome outcome) {
+        call.observation().approval(outcome.approvalId(), outcome.waitMillis());
         if (!outcome.approved()) {
-            ticket.neverRan();
-            return refused(ticket.observation(), ticket.record(), outcome.refusal(), outcome.approvalId());
+            call.neverRan();
+            return refused(call.observation(), call.record(), outcome.refusal(), outcome.approvalId());
         }
-        return ready(ticket, outcome.approvalId());
+        return ready(call, outcome.approvalId());
     }
 
-    private Start ready(Ticket ticket, String approvalId) {
-        CallRecord record = ticket.record();
+    private Start ready(Call call, String approvalId) {
+        CallRecord record = call.record();
         if (record != null && !record.beforeRun(approvalId)) {
-            ticket.neverRan();
+            call.neverRan();
             Decision.Deny deny = new Decision.Deny(ReasonCode.AUDIT_UNAVAILABLE, Decision.Step.AUDIT,
-                    ticket.target().label() + " cannot be used right now: the audit trail cannot record the call.",
+                    call.target().label() + " cannot be used right now: the audit trail cannot record the call.",
                     java.time.Duration.ofSeconds(1));
-            ticket.observation().refused(deny);
-            ticket.observation().end(true, null);
+            call.observation().refused(deny);
+            call.observation().end(true, null);
             return new Start.Refused(deny, approvalId, false);
         }
-        ticket.started(approvalId);
-        return new Start.Ready(ticket);
+        return call;
     }
 
     private static Start refused(GuardTelemetry.Observation obs, CallRecord record, Decision.Deny deny,
@@ -333,15 +332,16 @@ public final class Pipeline implements AutoCloseable {
         return new Start.Refused(deny, approvalId, false);
     }
 
-    private static Start hidden(Invocation call, GuardTelemetry.Observation obs, CallRecord record, ReasonCode reason,
-            Decision.Step step) {
-        Decision.Deny deny = new Decision.Deny(reason, step, NotFound.UNKNOWN_TOOL_MESSAGE);
-        obs.refused(deny);
+    private static Start hidden(Call call, GuardTelemetry.Observation obs, CallRecord record,
+            Start.Refused refused) {
         if (record != null) {
-            record.decided(deny, null);
+            record.decided(refused.deny(), null);
         }
-        obs.end(notFound(call.operation(), call.target().primitive().kind(), call.name()));
-        return new Start.Refused(deny, null, true);
+        if (obs != GuardTelemetry.Observation.NOOP) {
+            obs.refused(refused.deny());
+            obs.end(notFound(call.operation(), call.target().primitive().kind(), call.name()));
+        }
+        return refused;
     }
 
     /**
@@ -495,7 +495,7 @@ public final class Pipeline implements AutoCloseable {
         private final GuardTelemetry.Observation obs;
         private long startNanos;
 
-        CallRecord(Pipeline pipeline, AgentIdentity agent, Invocation call, String target,
+        CallRecord(Pipeline pipeline, AgentIdentity agent, Call call, String target,
                 GuardTelemetry.Observation obs) {
             this(pipeline, agent, call.operation(), target, call.arguments(), obs);
         }

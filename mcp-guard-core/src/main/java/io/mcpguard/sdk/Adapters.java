@@ -2,7 +2,7 @@ package io.mcpguard.sdk;
 
 import io.mcpguard.approval.ApprovalRequest;
 import io.mcpguard.approval.internal.Elicitors;
-import io.mcpguard.pipeline.Invocation;
+import io.mcpguard.pipeline.Call;
 import io.mcpguard.pipeline.NotFound;
 import io.mcpguard.pipeline.Operation;
 import io.mcpguard.pipeline.Pipeline;
@@ -49,7 +49,7 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpServerFeatures.SyncToolSpecification(spec.tool(), (exchange, request) -> Calls.sync(pipeline,
                 toolCall(target, request, exchange.transportContext(), exchange.sessionId(), elicitor(exchange)),
-                () -> handler.apply(exchange, request), Answers.TOOL));
+                handler, exchange, request, Answers.TOOL));
     }
 
     /**
@@ -63,7 +63,7 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpServerFeatures.AsyncToolSpecification(spec.tool(), (exchange, request) -> Calls.async(pipeline,
                 toolCall(target, request, exchange.transportContext(), exchange.sessionId(), elicitor(exchange)),
-                () -> handler.apply(exchange, request), Answers.TOOL));
+                handler, exchange, request, Answers.TOOL));
     }
 
     /**
@@ -77,7 +77,7 @@ public final class Adapters {
         Target target = register(Primitive.tool(spec.tool()), spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpStatelessServerFeatures.SyncToolSpecification(spec.tool(), (context, request) -> Calls.sync(
-                pipeline, toolCall(target, request, context, null, null), () -> handler.apply(context, request),
+                pipeline, toolCall(target, request, context, null, null), handler, context, request,
                 Answers.TOOL));
     }
 
@@ -92,13 +92,13 @@ public final class Adapters {
         Target target = register(Primitive.tool(spec.tool()), spec.tool());
         var handler = Objects.requireNonNull(spec.callHandler(), "callHandler");
         return new McpStatelessServerFeatures.AsyncToolSpecification(spec.tool(), (context, request) -> Calls.async(
-                pipeline, toolCall(target, request, context, null, null), () -> handler.apply(context, request),
+                pipeline, toolCall(target, request, context, null, null), handler, context, request,
                 Answers.TOOL));
     }
 
-    private static Invocation toolCall(Target target, McpSchema.CallToolRequest request, McpTransportContext context,
+    private static Call toolCall(Target target, McpSchema.CallToolRequest request, McpTransportContext context,
             String sessionId, ApprovalRequest.Elicitor elicitor) {
-        return new Invocation(Operation.TOOL_CALL, target, request.name(), request.arguments(), request.meta(),
+        return new Call(Operation.TOOL_CALL, target, request.name(), request.arguments(), request.meta(),
                 context, sessionId, elicitor);
     }
 
@@ -115,7 +115,7 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.readHandler(), "readHandler");
         return new McpServerFeatures.SyncResourceSpecification(spec.resource(), (exchange, request) -> Calls.sync(
                 pipeline, read(target, request, exchange.transportContext(), exchange.sessionId()),
-                () -> handler.apply(exchange, request), Answers.RESOURCE));
+                handler, exchange, request, Answers.RESOURCE));
     }
 
     /**
@@ -129,7 +129,7 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.readHandler(), "readHandler");
         return new McpServerFeatures.AsyncResourceSpecification(spec.resource(), (exchange, request) -> Calls.async(
                 pipeline, read(target, request, exchange.transportContext(), exchange.sessionId()),
-                () -> handler.apply(exchange, request), Answers.RESOURCE));
+                handler, exchange, request, Answers.RESOURCE));
     }
 
     /**
@@ -143,7 +143,7 @@ public final class Adapters {
         Target target = register(Primitive.resource(spec.resource().uri()), spec.resource());
         var handler = Objects.requireNonNull(spec.readHandler(), "readHandler");
         return new McpStatelessServerFeatures.SyncResourceSpecification(spec.resource(), (context, request) ->
-                Calls.sync(pipeline, read(target, request, context, null), () -> handler.apply(context, request),
+                Calls.sync(pipeline, read(target, request, context, null), handler, context, request,
                         Answers.RESOURCE));
     }
 
@@ -158,7 +158,7 @@ public final class Adapters {
         Target target = register(Primitive.resource(spec.resource().uri()), spec.resource());
         var handler = Objects.requireNonNull(spec.readHandler(), "readHandler");
         return new McpStatelessServerFeatures.AsyncResourceSpecification(spec.resource(), (context, request) ->
-                Calls.async(pipeline, read(target, request, context, null), () -> handler.apply(context, request),
+                Calls.async(pipeline, read(target, request, context, null), handler, context, request,
                         Answers.RESOURCE));
     }
 
@@ -174,7 +174,7 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.readHandler(), "readHandler");
         return new McpServerFeatures.SyncResourceTemplateSpecification(spec.resourceTemplate(), (exchange, request) ->
                 Calls.sync(pipeline, read(target, request, exchange.transportContext(), exchange.sessionId()),
-                        () -> handler.apply(exchange, request), Answers.RESOURCE));
+                        handler, exchange, request, Answers.RESOURCE));
     }
 
     /**
@@ -189,7 +189,7 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.readHandler(), "readHandler");
         return new McpServerFeatures.AsyncResourceTemplateSpecification(spec.resourceTemplate(), (exchange, request) ->
                 Calls.async(pipeline, read(target, request, exchange.transportContext(), exchange.sessionId()),
-                        () -> handler.apply(exchange, request), Answers.RESOURCE));
+                        handler, exchange, request, Answers.RESOURCE));
     }
 
     /**
@@ -204,7 +204,7 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.readHandler(), "readHandler");
         return new McpStatelessServerFeatures.SyncResourceTemplateSpecification(spec.resourceTemplate(),
                 (context, request) -> Calls.sync(pipeline, read(target, request, context, null),
-                        () -> handler.apply(context, request), Answers.RESOURCE));
+                        handler, context, request, Answers.RESOURCE));
     }
 
     /**
@@ -219,12 +219,12 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.readHandler(), "readHandler");
         return new McpStatelessServerFeatures.AsyncResourceTemplateSpecification(spec.resourceTemplate(),
                 (context, request) -> Calls.async(pipeline, read(target, request, context, null),
-                        () -> handler.apply(context, request), Answers.RESOURCE));
+                        handler, context, request, Answers.RESOURCE));
     }
 
-    private static Invocation read(Target target, McpSchema.ReadResourceRequest request, McpTransportContext context,
+    private static Call read(Target target, McpSchema.ReadResourceRequest request, McpTransportContext context,
             String sessionId) {
-        return new Invocation(Operation.RESOURCE_READ, target, request.uri(), null, request.meta(), context,
+        return new Call(Operation.RESOURCE_READ, target, request.uri(), null, request.meta(), context,
                 sessionId, null);
     }
 
@@ -241,7 +241,7 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.promptHandler(), "promptHandler");
         return new McpServerFeatures.SyncPromptSpecification(spec.prompt(), (exchange, request) -> Calls.sync(
                 pipeline, get(target, request, exchange.transportContext(), exchange.sessionId()),
-                () -> handler.apply(exchange, request), Answers.PROMPT));
+                handler, exchange, request, Answers.PROMPT));
     }
 
     /**
@@ -255,7 +255,7 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.promptHandler(), "promptHandler");
         return new McpServerFeatures.AsyncPromptSpecification(spec.prompt(), (exchange, request) -> Calls.async(
                 pipeline, get(target, request, exchange.transportContext(), exchange.sessionId()),
-                () -> handler.apply(exchange, request), Answers.PROMPT));
+                handler, exchange, request, Answers.PROMPT));
     }
 
     /**
@@ -269,7 +269,7 @@ public final class Adapters {
         Target target = register(Primitive.prompt(spec.prompt().name()), spec.prompt());
         var handler = Objects.requireNonNull(spec.promptHandler(), "promptHandler");
         return new McpStatelessServerFeatures.SyncPromptSpecification(spec.prompt(), (context, request) ->
-                Calls.sync(pipeline, get(target, request, context, null), () -> handler.apply(context, request),
+                Calls.sync(pipeline, get(target, request, context, null), handler, context, request,
                         Answers.PROMPT));
     }
 
@@ -284,13 +284,13 @@ public final class Adapters {
         Target target = register(Primitive.prompt(spec.prompt().name()), spec.prompt());
         var handler = Objects.requireNonNull(spec.promptHandler(), "promptHandler");
         return new McpStatelessServerFeatures.AsyncPromptSpecification(spec.prompt(), (context, request) ->
-                Calls.async(pipeline, get(target, request, context, null), () -> handler.apply(context, request),
+                Calls.async(pipeline, get(target, request, context, null), handler, context, request,
                         Answers.PROMPT));
     }
 
-    private static Invocation get(Target target, McpSchema.GetPromptRequest request, McpTransportContext context,
+    private static Call get(Target target, McpSchema.GetPromptRequest request, McpTransportContext context,
             String sessionId) {
-        return new Invocation(Operation.PROMPT_GET, target, request.name(), request.arguments(), request.meta(),
+        return new Call(Operation.PROMPT_GET, target, request.name(), request.arguments(), request.meta(),
                 context, sessionId, null);
     }
 
@@ -307,7 +307,7 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.completionHandler(), "completionHandler");
         return new McpServerFeatures.SyncCompletionSpecification(spec.referenceKey(), (exchange, request) ->
                 Calls.sync(pipeline, complete(request, exchange.transportContext(), exchange.sessionId()),
-                        () -> handler.apply(exchange, request), Answers.COMPLETION));
+                        handler, exchange, request, Answers.COMPLETION));
     }
 
     /**
@@ -321,7 +321,7 @@ public final class Adapters {
         var handler = Objects.requireNonNull(spec.completionHandler(), "completionHandler");
         return new McpServerFeatures.AsyncCompletionSpecification(spec.referenceKey(), (exchange, request) ->
                 Calls.async(pipeline, complete(request, exchange.transportContext(), exchange.sessionId()),
-                        () -> handler.apply(exchange, request), Answers.COMPLETION));
+                        handler, exchange, request, Answers.COMPLETION));
     }
 
     /**
@@ -334,7 +334,7 @@ public final class Adapters {
             McpStatelessServerFeatures.SyncCompletionSpecification spec) {
         var handler = Objects.requireNonNull(spec.completionHandler(), "completionHandler");
         return new McpStatelessServerFeatures.SyncCompletionSpecification(spec.referenceKey(), (context, request) ->
-                Calls.sync(pipeline, complete(request, context, null), () -> handler.apply(context, request),
+                Calls.sync(pipeline, complete(request, context, null), handler, context, request,
                         Answers.COMPLETION));
     }
 
@@ -348,7 +348,7 @@ public final class Adapters {
             McpStatelessServerFeatures.AsyncCompletionSpecification spec) {
         var handler = Objects.requireNonNull(spec.completionHandler(), "completionHandler");
         return new McpStatelessServerFeatures.AsyncCompletionSpecification(spec.referenceKey(), (context, request) ->
-                Calls.async(pipeline, complete(request, context, null), () -> handler.apply(context, request),
+                Calls.async(pipeline, complete(request, context, null), handler, context, request,
                         Answers.COMPLETION));
     }
 
@@ -356,7 +356,7 @@ public final class Adapters {
      * The completion's reference, resolved to the prompt or template it names; one not registered through the guard
      * is answered as missing.
      */
-    private Invocation complete(McpSchema.CompleteRequest request, McpTransportContext context, String sessionId) {
+    private Call complete(McpSchema.CompleteRequest request, McpTransportContext context, String sessionId) {
         McpSchema.CompleteReference ref = request.ref();
         Target target = null;
         String name = null;
@@ -382,7 +382,7 @@ public final class Adapters {
         Map<String, Object> arguments = request.argument() == null ? null
                 : Map.of("name", String.valueOf(request.argument().name()), "value",
                         String.valueOf(request.argument().value()));
-        return new Invocation(Operation.COMPLETE, target, name, arguments, request.meta(), context, sessionId, null);
+        return new Call(Operation.COMPLETE, target, name, arguments, request.meta(), context, sessionId, null);
     }
 
     private Target register(Primitive primitive, Object definition) {

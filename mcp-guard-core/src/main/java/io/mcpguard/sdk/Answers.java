@@ -3,7 +3,8 @@ package io.mcpguard.sdk;
 import io.mcpguard.Decision;
 import io.mcpguard.ResultMeta;
 import io.mcpguard.ReasonCode;
-import io.mcpguard.pipeline.Invocation;
+import io.mcpguard.pipeline.Call;
+import io.mcpguard.pipeline.NotFound;
 import io.mcpguard.pipeline.Pipeline;
 import io.mcpguard.pipeline.Start;
 import io.modelcontextprotocol.spec.McpError;
@@ -32,7 +33,7 @@ abstract class Answers<R> {
         }
 
         @Override
-        McpSchema.CallToolResult failed(Invocation call, String errorId) {
+        McpSchema.CallToolResult failed(Call call, String errorId) {
             return McpSchema.CallToolResult.builder()
                     .content(List.of(new McpSchema.TextContent("Tool '" + call.target().name()
                             + "' failed. The server logged the cause under reference " + errorId + ".")))
@@ -64,7 +65,7 @@ abstract class Answers<R> {
      * @return the answer
      * @throws McpError when the answer is an error
      */
-    final R refused(Invocation call, Start.Refused refused) {
+    final R refused(Call call, Start.Refused refused) {
         if (refused.hidden()) {
             throw Pipeline.notFound(call.operation(), call.target().primitive().kind(), call.name());
         }
@@ -73,7 +74,7 @@ abstract class Answers<R> {
 
     abstract R visible(Decision.Deny deny, String approvalId);
 
-    abstract R failed(Invocation call, String errorId);
+    abstract R failed(Call call, String errorId);
 
     abstract boolean isError(R result);
 
@@ -113,13 +114,13 @@ abstract class Answers<R> {
 
         @Override
         R visible(Decision.Deny deny, String approvalId) {
-            throw new McpError(new McpSchema.JSONRPCResponse.JSONRPCError(REFUSED, deny.message(),
+            throw NotFound.answer(new McpSchema.JSONRPCResponse.JSONRPCError(REFUSED, deny.message(),
                     meta(deny, approvalId)));
         }
 
         @Override
-        R failed(Invocation call, String errorId) {
-            throw new McpError(new McpSchema.JSONRPCResponse.JSONRPCError(McpSchema.ErrorCodes.INTERNAL_ERROR,
+        R failed(Call call, String errorId) {
+            throw NotFound.answer(new McpSchema.JSONRPCResponse.JSONRPCError(McpSchema.ErrorCodes.INTERNAL_ERROR,
                     what + " failed. The server logged the cause under reference " + errorId + ".",
                     Map.of(ResultMeta.REASON, ReasonCode.TOOL_ERROR.code(), ResultMeta.ERROR_ID, errorId)));
         }

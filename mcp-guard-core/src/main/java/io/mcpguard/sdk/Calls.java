@@ -1,9 +1,8 @@
 package io.mcpguard.sdk;
 
-import io.mcpguard.pipeline.Invocation;
+import io.mcpguard.pipeline.Call;
 import io.mcpguard.pipeline.Pipeline;
 import io.mcpguard.pipeline.Start;
-import io.mcpguard.pipeline.Ticket;
 import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -13,13 +12,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
 /**
  * The two executors of the pipeline: they run the admission steps, then the handler, and report its outcome to the
- * ticket. They differ only in how they run and wait, as the SDK's sync server is a facade over its async core.
+ * call. They differ only in how they run and wait, as the SDK's sync server is a facade over its async core.
  */
 final class Calls {
 
@@ -32,11 +32,16 @@ final class Calls {
      * @param pipeline the pipeline
      * @param call the call
      * @param handler the handler
+     * @param first its first argument (the exchange or transport context)
+     * @param request its second argument (the request)
      * @param answers how refusals and failures are answered
+     * @param <X> the handler's first argument type
+     * @param <Q> the request type
      * @param <R> the result type
      * @return the handler's result, or a refusal or sanitized failure
      */
-    static <R> R sync(Pipeline pipeline, Invocation call, Supplier<R> handler, Answers<R> answers) {
+    static <X, Q, R> R sync(Pipeline pipeline, Call call, BiFunction<X, Q, R> handler, X first, Q request,
+            Answers<R> answers) {
         Start start = pipeline.start(call);
         if (start instanceof Start.Waiting waiting) {
             start = await(waiting);
@@ -44,23 +49,22 @@ final class Calls {
         if (start instanceof Start.Refused refused) {
             return answers.refused(call, refused);
         }
-        Ticket ticket = ((Start.Ready) start).ticket();
-        Duration timeout = ticket.timeout();
+        Duration timeout = call.timeout();
         if (timeout != null) {
-            return syncWithTimeout(pipeline, call, handler, answers, ticket, timeout);
+            return syncWithTimeout(pipeline, call, () -> handler.apply(first, request), answers, timeout);
         }
         R result;
-        try (Scope scope = ticket.makeCurrent()) {
-            result = handler.get();
+        try (Scope scope = call.makeCurrent()) {
+            result = handler.apply(first, request);
         } catch (Throwable failure) {
-            ticket.release();
-            return failedSync(call, answers, ticket, failure);
+            call.release();
+            return failedSync(call, answers, failure);
         }
-        ticket.release();
+        call.release();
         if (result == null) {
-            return answers.failed(call, ticket.failed(null));
+            return answers.failed(call, call.failed(null));
         }
-        ticket.succeeded(answers.isError(result), result);
+        call.succeeded(answers.isError(result), result);
         return result;
     }
 
@@ -73,48 +77,48 @@ final class Calls {
         }
     }
 
-    private static <R> R failedSync(Invocation call, Answers<R> answers, Ticket ticket, Throwable failure) {
+    private static <R> R failedSync(Call call, Answers<R> answers, Throwable failure) {
         if (answers.deliberate(failure)) {
-            ticket.succeeded(true, null);
+            call.succeeded(true, null);
             throw (RuntimeException) failure;
         }
-        return answers.failed(call, ticket.failed(failure));
+        return answers.failed(call, call.failed(failure));
     }
 
-    private static <R> R syncWithTimeout(Pipeline pipeline, Invocation call, Supplier<R> handler, Answers<R> answers,
-            Ticket ticket, Duration timeout) {
+    private static <R> R syncWithTimeout(Pipeline pipeline, Call call, Supplier<R> handler, Answers<R> answers,
+            Duration timeout) {
         Future<R> future;
         try {
             // The slots are freed when the handler really ends, not at the timeout: a handler that ignores
             // interruption still counts against concurrency limits while it runs.
-            future = pipeline.executor().submit(ticket.context().wrap(() -> {
+            future = pipeline.executor().submit(call.otelContext().wrap(() -> {
                 try {
                     return handler.get();
                 } finally {
-                    ticket.release();
+                    call.release();
                 }
             }));
         } catch (RejectedExecutionException e) {
-            ticket.release();
-            return answers.failed(call, ticket.failed(e));
+            call.release();
+            return answers.failed(call, call.failed(e));
         }
         try {
             R result = future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
             if (result == null) {
-                return answers.failed(call, ticket.failed(null));
+                return answers.failed(call, call.failed(null));
             }
-            ticket.succeeded(answers.isError(result), result);
+            call.succeeded(answers.isError(result), result);
             return result;
         } catch (TimeoutException e) {
             future.cancel(true);
-            return answers.visible(ticket.timedOut(), null);
+            return answers.visible(call.timedOut(), null);
         } catch (ExecutionException e) {
-            return failedSync(call, answers, ticket, e.getCause());
+            return failedSync(call, answers, e.getCause());
         } catch (InterruptedException e) {
             future.cancel(true);
-            ticket.cancelled();
+            call.cancelled();
             Thread.currentThread().interrupt();
-            return answers.failed(call, ticket.failed(e));
+            return answers.failed(call, call.failed(e));
         }
     }
 
@@ -124,56 +128,61 @@ final class Calls {
      * @param pipeline the pipeline
      * @param call the call
      * @param handler the handler
+     * @param first its first argument (the exchange or transport context)
+     * @param request its second argument (the request)
      * @param answers how refusals and failures are answered
+     * @param <X> the handler's first argument type
+     * @param <Q> the request type
      * @param <R> the result type
      * @return the handler's result, a refusal, a sanitized failure, or an error
      */
-    static <R> Mono<R> async(Pipeline pipeline, Invocation call, Supplier<Mono<R>> handler, Answers<R> answers) {
+    static <X, Q, R> Mono<R> async(Pipeline pipeline, Call call, BiFunction<X, Q, Mono<R>> handler, X first,
+            Q request, Answers<R> answers) {
         return Mono.defer(() -> {
             Start start = pipeline.start(call);
             if (start instanceof Start.Waiting waiting) {
                 return Mono.fromFuture(waiting.next(), false)
-                        .flatMap(next -> run(next, call, handler, answers))
+                        .flatMap(next -> run(next, call, handler, first, request, answers))
                         .doOnCancel(waiting.abandon());
             }
-            return run(start, call, handler, answers);
+            return run(start, call, handler, first, request, answers);
         });
     }
 
-    private static <R> Mono<R> run(Start start, Invocation call, Supplier<Mono<R>> handler, Answers<R> answers) {
+    private static <X, Q, R> Mono<R> run(Start start, Call call, BiFunction<X, Q, Mono<R>> handler, X first,
+            Q request, Answers<R> answers) {
         if (start instanceof Start.Refused refused) {
             return answer(() -> answers.refused(call, refused));
         }
-        Ticket ticket = ((Start.Ready) start).ticket();
         Mono<R> guarded = Mono.defer(() -> {
-            try (Scope scope = ticket.makeCurrent()) {
-                return handler.get();
+            try (Scope scope = call.makeCurrent()) {
+                return handler.apply(first, request);
             }
         })
                 .map(result -> {
-                    ticket.succeeded(answers.isError(result), result);
+                    call.succeeded(answers.isError(result), result);
                     return result;
                 })
-                .switchIfEmpty(Mono.defer(() -> answer(() -> answers.failed(call, ticket.failed(null)))))
+                .switchIfEmpty(Mono.defer(() -> answer(() -> answers.failed(call, call.failed(null)))))
                 .onErrorResume(failure -> {
                     if (answers.deliberate(failure)) {
-                        ticket.succeeded(true, null);
+                        call.succeeded(true, null);
                         return Mono.error(failure);
                     }
-                    return answer(() -> answers.failed(call, ticket.failed(failure)));
+                    return answer(() -> answers.failed(call, call.failed(failure)));
                 });
-        Duration timeout = ticket.timeout();
+        Duration timeout = call.timeout();
         if (timeout != null) {
-            guarded = guarded.timeout(timeout, Mono.defer(() -> answer(() -> answers.visible(ticket.timedOut(),
+            guarded = guarded.timeout(timeout, Mono.defer(() -> answer(() -> answers.visible(call.timedOut(),
                     null))));
         }
         // The handler is done (or cancelled) once an answer exists: free the slots before the answer reaches the
         // agent, which may call again at once.
-        return guarded.doOnNext(result -> ticket.release()).doFinally(signal -> {
+        return guarded.doOnNext(result -> call.release()).doFinally(signal -> {
             if (signal == SignalType.CANCEL) {
-                ticket.cancelled();
+                call.cancelled();
             }
-            ticket.release();
+            call.release();
         });
     }
 
