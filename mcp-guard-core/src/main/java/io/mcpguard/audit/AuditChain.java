@@ -20,7 +20,7 @@ final class AuditChain {
 
     /** The hash of a line: SHA-256 of the canonical JSON of all its fields but {@code hash}. */
     static String hash(Map<String, Object> fieldsWithoutHash) {
-        return CanonicalJson.sha256(CanonicalJson.of(fieldsWithoutHash));
+        return CanonicalJson.sha256(CanonicalJson.ofExact(fieldsWithoutHash));
     }
 
     /** The bytes a checkpoint signs: the format, the sequence number and the chain head. */

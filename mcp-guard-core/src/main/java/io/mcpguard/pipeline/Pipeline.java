@@ -509,7 +509,7 @@ public final class Pipeline implements AutoCloseable {
             this.obs = obs;
             String hash;
             try {
-                hash = CanonicalJson.sha256(CanonicalJson.of(arguments == null ? Map.of() : arguments));
+                hash = CanonicalJson.sha256(CanonicalJson.ofExact(arguments == null ? Map.of() : arguments));
             } catch (RuntimeException e) {
                 hash = "unhashable";
             }
@@ -533,7 +533,7 @@ public final class Pipeline implements AutoCloseable {
             AuditRecord.Context context = context();
             return pipeline.audit().recordBeforeRun(
                     new AuditRecord.CallDecided(context, "allow", null, null, approvalId),
-                    new AuditRecord.CallDecided(context, "deny", ReasonCode.AUDIT_UNAVAILABLE.code(),
+                    () -> new AuditRecord.CallDecided(context, "deny", ReasonCode.AUDIT_UNAVAILABLE.code(),
                             Decision.Step.AUDIT.code(), approvalId));
         }
 

@@ -11,9 +11,15 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A canonical JSON text of tool arguments and its SHA-256: object keys sorted, no white space, numbers in their
- * shortest plain decimal form ({@code 100}, {@code 100.0} and {@code 1E+2} are all {@code 100}), strings escaped the
- * same way every time. Equal arguments give equal text; an approval binds to the hash. Unstable API.
+ * The JSON Canonicalization Scheme (RFC 8785) of a JSON value as the SDK parses it, and its SHA-256: object members
+ * sorted by the UTF-16 code units of their names, no white space, strings escaped the RFC's way, numbers serialized as
+ * ECMAScript does for IEEE 754 doubles ({@code 100}, {@code 100.0} and {@code 1E+2} are all {@code 100};
+ * {@code 1e21} is {@code 1e+21}; {@code 0.000001} is {@code 0.000001} and {@code 1e-7} is {@code 1e-7}). Equal values
+ * give equal text; approvals and audit records bind to the hash.
+ *
+ * <p>RFC 8785 numbers are doubles. A number a double cannot hold exactly (an integer beyond 2^53, a {@code BigDecimal}
+ * with more precision than a double) is refused with {@link IllegalArgumentException} rather than rounded, so that two
+ * different values can never share a canonical form. Unstable API.
  */
 public final class CanonicalJson {
 
@@ -32,7 +38,23 @@ public final class CanonicalJson {
      */
     public static String of(Object value) {
         StringBuilder out = new StringBuilder();
-        write(value, out, 0);
+        write(value, out, 0, false);
+        return out.toString();
+    }
+
+    /**
+     * Returns the canonical text as {@link #of} does, except that a number a double cannot hold exactly is written as
+     * its exact decimal ({@code 9007199254740993}, {@code 0.1000000000000000000001}) instead of being refused. Outside
+     * RFC 8785, but still one text per value: for audit hashes and span attributes, which must record every call,
+     * including one whose arguments an approval could not be bound to.
+     *
+     * @param value a JSON value as the SDK parses it
+     * @return the canonical JSON text
+     * @throws IllegalArgumentException for values JSON cannot hold, or nesting deeper than {@link #MAX_DEPTH}
+     */
+    public static String ofExact(Object value) {
+        StringBuilder out = new StringBuilder();
+        write(value, out, 0, true);
         return out.toString();
     }
 
@@ -53,7 +75,7 @@ public final class CanonicalJson {
             first = false;
             string(entry.getKey(), out);
             out.append(':');
-            write(entry.getValue(), out, 1);
+            write(entry.getValue(), out, 1, true);
         }
         return out.append('}').toString();
     }
@@ -73,7 +95,7 @@ public final class CanonicalJson {
         }
     }
 
-    private static void write(Object value, StringBuilder out, int depth) {
+    private static void write(Object value, StringBuilder out, int depth, boolean exact) {
         if (depth > MAX_DEPTH) {
             throw new IllegalArgumentException("arguments nest deeper than " + MAX_DEPTH + " levels");
         }
@@ -84,7 +106,7 @@ public final class CanonicalJson {
         } else if (value instanceof Boolean b) {
             out.append(b.booleanValue());
         } else if (value instanceof Number n) {
-            out.append(number(n));
+            out.append(exact ? exactNumber(n) : number(n));
         } else if (value instanceof Map<?, ?> map) {
             TreeMap<String, Object> sorted = new TreeMap<>();
             for (var entry : map.entrySet()) {
@@ -99,7 +121,7 @@ public final class CanonicalJson {
                 first = false;
                 string(entry.getKey(), out);
                 out.append(':');
-                write(entry.getValue(), out, depth + 1);
+                write(entry.getValue(), out, depth + 1, exact);
             }
             out.append('}');
         } else if (value instanceof List<?> list) {
@@ -108,7 +130,7 @@ public final class CanonicalJson {
                 if (i > 0) {
                     out.append(',');
                 }
-                write(list.get(i), out, depth + 1);
+                write(list.get(i), out, depth + 1, exact);
             }
             out.append(']');
         } else {
@@ -116,21 +138,118 @@ public final class CanonicalJson {
         }
     }
 
+    /** The largest integer every smaller integer of which a double holds exactly. */
+    private static final long MAX_EXACT = 1L << 53;
+
     /**
-     * Returns the canonical decimal text of a number.
+     * Returns the RFC 8785 (ECMAScript) text of a number.
      *
      * @param n the number
-     * @return e.g. {@code 100}, {@code 0.5}, {@code -3}
+     * @return e.g. {@code 100}, {@code 0.5}, {@code -3}, {@code 1e+21}
+     * @throws IllegalArgumentException for NaN, infinities, and numbers a double cannot hold exactly
      */
     public static String number(Number n) {
-        BigDecimal decimal = decimal(n);
-        if (decimal == null) {
-            throw new IllegalArgumentException("not a finite number: " + n);
+        return ecmascript(exactDouble(n));
+    }
+
+    private static String exactNumber(Number n) {
+        try {
+            return number(n);
+        } catch (IllegalArgumentException e) {
+            BigDecimal d = decimal(n);
+            if (d == null) {
+                throw e;
+            }
+            return d.stripTrailingZeros().toPlainString();
         }
-        if (decimal.signum() == 0) {
-            return "0";
+    }
+
+    /** The double a JSON number stands for, refusing values a double would round. */
+    private static double exactDouble(Number n) {
+        if (n instanceof Double || n instanceof Float) {
+            double d = n.doubleValue();
+            if (!Double.isFinite(d)) {
+                throw new IllegalArgumentException("not a finite number: " + n);
+            }
+            return d;
         }
-        return decimal.stripTrailingZeros().toPlainString();
+        if (n instanceof BigDecimal || n instanceof BigInteger) {
+            BigDecimal exact = decimal(n);
+            double d = exact.doubleValue();
+            if (!Double.isFinite(d) || new BigDecimal(d).compareTo(exact) != 0 && !roundTrips(exact, d)) {
+                throw new IllegalArgumentException("number " + exact.toPlainString()
+                        + " cannot be represented exactly as an IEEE 754 double (RFC 8785)");
+            }
+            return d;
+        }
+        long v = n.longValue();
+        if (v > MAX_EXACT || v < -MAX_EXACT) {
+            throw new IllegalArgumentException("integer " + v + " is beyond 2^53 and cannot be represented exactly "
+                    + "as an IEEE 754 double (RFC 8785)");
+        }
+        return v;
+    }
+
+    /** A decimal such as 0.1 stands for the double nearest it when its shortest double text is itself. */
+    private static boolean roundTrips(BigDecimal exact, double d) {
+        String[] parts = shortest(Math.abs(d));
+        BigDecimal text = new BigDecimal(parts[0] + "E" + (Integer.parseInt(parts[1]) - parts[0].length()));
+        return (d < 0 ? text.negate() : text).compareTo(exact) == 0;
+    }
+
+    /**
+     * ECMAScript's Number::toString (ECMA-262 7.1.12.1), as RFC 8785 requires.
+     *
+     * @param d a finite double
+     * @return its text
+     */
+    static String ecmascript(double d) {
+        if (d == 0) {
+            return "0"; // also -0
+        }
+        StringBuilder out = new StringBuilder();
+        if (d < 0) {
+            out.append('-');
+            d = -d;
+        }
+        String[] parts = shortest(d);
+        String digits = parts[0];
+        int k = digits.length();
+        int n = Integer.parseInt(parts[1]);
+        if (k <= n && n <= 21) {
+            out.append(digits);
+            out.append("0".repeat(n - k));
+        } else if (0 < n && n <= 21) {
+            out.append(digits, 0, n).append('.').append(digits, n, k);
+        } else if (-6 < n && n <= 0) {
+            out.append("0.").append("0".repeat(-n)).append(digits);
+        } else {
+            out.append(digits.charAt(0));
+            if (k > 1) {
+                out.append('.').append(digits, 1, k);
+            }
+            int e = n - 1;
+            out.append('e').append(e < 0 ? '-' : '+').append(Math.abs(e));
+        }
+        return out.toString();
+    }
+
+    /**
+     * The shortest decimal digits that round-trip to the double, and the exponent {@code n} such that the value is
+     * {@code 0.DIGITS x 10^n}.
+     */
+    private static String[] shortest(double d) {
+        for (int precision = 1; precision <= 17; precision++) {
+            BigDecimal rounded = new BigDecimal(d).round(new java.math.MathContext(precision,
+                    java.math.RoundingMode.HALF_EVEN));
+            if (rounded.doubleValue() == d) {
+                BigDecimal stripped = rounded.stripTrailingZeros();
+                String digits = stripped.unscaledValue().abs().toString();
+                int n = digits.length() - stripped.scale();
+                return new String[] {digits, Integer.toString(n)};
+            }
+        }
+        throw new IllegalStateException("no round-trip representation of " + d);
     }
 
     /**
@@ -167,7 +286,8 @@ public final class CanonicalJson {
                 case '\f' -> out.append("\\f");
                 default -> {
                     if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
+                        out.append("\\u00").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15,
+                                16));
                     } else {
                         out.append(c);
                     }

@@ -201,7 +201,7 @@ public final class GuardTelemetry {
 
     private String redacted(Object value) {
         try {
-            String text = CanonicalJson.of(redact(value, 0));
+            String text = CanonicalJson.ofExact(redact(value, 0));
             int max = options.maxAttributeLength();
             return text.length() <= max ? text : text.substring(0, max - 3) + "...";
         } catch (RuntimeException e) {
