@@ -21,14 +21,18 @@ public sealed interface Decision permits Decision.Allow, Decision.Deny {
         SCOPE("scope"),
         /** Validating the arguments against the tool's input schema. */
         ARGUMENTS("arguments"),
+        /** The policy's hard argument boundaries. */
+        BOUNDARY("boundary"),
         /** Rate quotas. */
         QUOTA("quota"),
+        /** Cumulative budgets over arguments. */
+        BUDGET("budget"),
+        /** The human approval gate (before any concurrency slot or breaker permit is held). */
+        APPROVAL("approval"),
         /** Concurrency limits. */
         CONCURRENCY("concurrency"),
         /** The tool's circuit breaker. */
         BREAKER("breaker"),
-        /** The human approval gate. */
-        APPROVAL("approval"),
         /** Recording the call in the audit trail before it runs. */
         AUDIT("audit"),
         /** Running the tool's own handler. */
@@ -86,8 +90,9 @@ public sealed interface Decision permits Decision.Allow, Decision.Deny {
      * @param step the step that refused
      * @param message a message safe to show the agent: it never contains internals
      * @param retryAfter when a retry could pass, or {@code null} when there is no such hint
+     * @param rule the name of the boundary or budget that refused, or {@code null}
      */
-    record Deny(ReasonCode reason, Step step, String message, Duration retryAfter) implements Decision {
+    record Deny(ReasonCode reason, Step step, String message, Duration retryAfter, String rule) implements Decision {
 
         /**
          * Creates a deny decision.
@@ -96,11 +101,24 @@ public sealed interface Decision permits Decision.Allow, Decision.Deny {
          * @param step the step that refused, never {@code null}
          * @param message a message safe to show the agent, never {@code null}
          * @param retryAfter the retry hint, or {@code null}
+         * @param rule the refusing rule's name, or {@code null}
          */
         public Deny {
             Objects.requireNonNull(reason, "reason");
             Objects.requireNonNull(step, "step");
             Objects.requireNonNull(message, "message");
+        }
+
+        /**
+         * Creates a deny decision that names no rule.
+         *
+         * @param reason the stable reason code
+         * @param step the step that refused
+         * @param message a message safe to show the agent
+         * @param retryAfter the retry hint, or {@code null}
+         */
+        public Deny(ReasonCode reason, Step step, String message, Duration retryAfter) {
+            this(reason, step, message, retryAfter, null);
         }
 
         /**

@@ -73,33 +73,46 @@ public sealed interface GuardEvent {
     }
 
     /**
-     * A call needed approval and a request went to the approval handler.
+     * A call needed approval and a request was made.
      *
      * @param at when
      * @param agentId the caller
      * @param tool the tool
      * @param approvalId the approval id
-     * @param argumentsSha256 the hash of the canonical arguments the approval is bound to
+     * @param argumentsSha256 the hash of the canonical arguments
+     * @param actionDigest the digest the approval is bound to (agent, client, tool and definition, arguments, policy)
      * @param rule why approval was needed
+     * @param kind who must approve ({@code person}, {@code client_user})
+     * @param requiredApprovers how many distinct approvers
      */
     record ApprovalRequested(Instant at, String agentId, String tool, String approvalId, String argumentsSha256,
-            String rule) implements GuardEvent {
+            String actionDigest, String rule, String kind, int requiredApprovers) implements GuardEvent {
     }
 
     /**
-     * An approval request was decided (or timed out, or its handler failed: both deny).
+     * An approval changed state: granted, denied, expired, abandoned, consumed, voided, or an answer was ignored.
      *
      * @param at when
      * @param agentId the caller
      * @param tool the tool
      * @param approvalId the approval id
-     * @param approved whether the call may run
-     * @param approver who decided ({@code mcp-guard} for timeouts and failures)
+     * @param state the new state
+     * @param approvers who decided or answered ({@code mcp-guard} for timeouts and failures), possibly empty
      * @param reason why
-     * @param waited how long the decision took
+     * @param waited how long since the request
      */
-    record ApprovalResolved(Instant at, String agentId, String tool, String approvalId, boolean approved,
-            String approver, String reason, Duration waited) implements GuardEvent {
+    record ApprovalChanged(Instant at, String agentId, String tool, String approvalId,
+            io.mcpguard.approval.ApprovalState state, java.util.List<String> approvers, String reason,
+            Duration waited) implements GuardEvent {
+
+        /**
+         * Returns whether the call may run after this change.
+         *
+         * @return {@code true} when granted
+         */
+        public boolean approved() {
+            return state == io.mcpguard.approval.ApprovalState.GRANTED;
+        }
     }
 
     /**

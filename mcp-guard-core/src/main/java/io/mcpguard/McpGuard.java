@@ -3,6 +3,8 @@ package io.mcpguard;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.mcpguard.approval.ApprovalHandler;
 import io.mcpguard.approval.ApprovalMode;
+import io.mcpguard.approval.ApprovalStore;
+import io.mcpguard.approval.InMemoryApprovalStore;
 import io.mcpguard.approval.internal.Approvals;
 import io.mcpguard.audit.AuditOverflow;
 import io.mcpguard.audit.AuditRecord;
@@ -15,6 +17,8 @@ import io.mcpguard.pipeline.Catalog;
 import io.mcpguard.pipeline.Pipeline;
 import io.mcpguard.pipeline.Target;
 import io.mcpguard.policy.Primitive;
+import io.mcpguard.quota.InMemoryLimitStore;
+import io.mcpguard.quota.LimitStore;
 import io.mcpguard.quota.internal.Quotas;
 import io.mcpguard.sdk.Adapters;
 import io.mcpguard.sdk.GuardedAsyncServer;
@@ -85,6 +89,9 @@ public final class McpGuard implements AutoCloseable {
     /** The retry hint on a pending (deferred) approval unless set otherwise. */
     public static final Duration DEFAULT_PENDING_RETRY_HINT = Duration.ofSeconds(10);
 
+    /** How many calls one agent may have waiting for approval at once (WAIT mode), unless configured otherwise. */
+    public static final int DEFAULT_MAX_WAITING_PER_AGENT = 4;
+
     private final Policy policy;
     private final AgentResolver resolver;
     private final AuditTrail audit;
@@ -104,10 +111,13 @@ public final class McpGuard implements AutoCloseable {
         }
         GuardEventListener events = GuardEventListener.all(listeners);
         Clock clock = builder.clock;
-        this.quotas = new Quotas(policy, clock, events);
+        this.quotas = new Quotas(policy, builder.limitStore != null ? builder.limitStore
+                : InMemoryLimitStore.withClock(clock), events);
         Breakers breakers = new Breakers(policy, clock, events);
-        Approvals approvals = new Approvals(policy, builder.approvalHandler, builder.approvalMode,
-                builder.approvalTimeout, builder.pendingRetryHint, clock, events);
+        Approvals approvals = new Approvals(new Approvals.Settings(policy, builder.approvalHandler,
+                builder.approvalStore != null ? builder.approvalStore : InMemoryApprovalStore.create(),
+                builder.approvalMode, builder.approvalTimeout, builder.pendingRetryHint, builder.maxWaitingPerAgent,
+                clock, events));
         GuardTelemetry telemetry = new GuardTelemetry(builder.openTelemetry, builder.telemetryOptions, policy,
                 audit == null ? null : (method, agent, listed, hidden, traceId, spanId) -> audit.record(
                         new AuditRecord.Listed(new AuditRecord.Context(clock.instant(),
@@ -607,7 +617,10 @@ public final class McpGuard implements AutoCloseable {
         private final List<GuardEventListener> listeners = new ArrayList<>();
         private Duration stateSweepInterval = DEFAULT_STATE_SWEEP_INTERVAL;
         private ApprovalHandler approvalHandler = ApprovalHandler.denyAll();
-        private ApprovalMode approvalMode = ApprovalMode.WAIT;
+        private ApprovalMode approvalMode = ApprovalMode.DEFER;
+        private ApprovalStore approvalStore;
+        private LimitStore limitStore;
+        private int maxWaitingPerAgent = DEFAULT_MAX_WAITING_PER_AGENT;
         private Duration approvalTimeout = DEFAULT_APPROVAL_TIMEOUT;
         private Duration pendingRetryHint = DEFAULT_PENDING_RETRY_HINT;
         private OpenTelemetry openTelemetry = OpenTelemetry.noop();
@@ -675,9 +688,10 @@ public final class McpGuard implements AutoCloseable {
         }
 
         /**
-         * Sets who decides calls that need approval. Default {@link ApprovalHandler#denyAll()}: such calls never
-         * run. Built in: {@link io.mcpguard.approval.ApprovalQueue} (an operator console's back end) and
-         * {@link io.mcpguard.approval.ElicitationApprovalHandler} (ask the human at the client).
+         * Sets who decides calls that need a person's approval: someone outside the calling client. Default
+         * {@link ApprovalHandler#denyAll()}: such calls never run. Built in: {@link io.mcpguard.approval.ApprovalQueue}
+         * (the back end of an operator console or chat-ops bot). The client user's confirmation (elicitation) is not a
+         * handler: rules opt into it with {@link io.mcpguard.approval.ApprovalRule#confirmedByClientUser()}.
          *
          * @param handler the approval handler
          * @return this builder
@@ -688,14 +702,55 @@ public final class McpGuard implements AutoCloseable {
         }
 
         /**
-         * Sets how calls wait for approval: {@link ApprovalMode#WAIT} (default; the call is held) or
-         * {@link ApprovalMode#DEFER} (a pending answer at once; the agent retries the identical call).
+         * Sets how calls wait for a person's approval: {@link ApprovalMode#DEFER} (default; a pending answer at once,
+         * the agent retries the identical call from any session and it runs once approved) or
+         * {@link ApprovalMode#WAIT} (the call is held until the decision; over HTTP it waits in the transport gate,
+         * holding no thread, slot or permit, and never runs if the client cancels or goes away).
          *
          * @param mode the mode
          * @return this builder
          */
         public Builder approvalMode(ApprovalMode mode) {
             this.approvalMode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * Sets where approvals live. Default: an {@link InMemoryApprovalStore} of this guard. Replicas that must
+         * honour each other's approvals share a store.
+         *
+         * @param store the store
+         * @return this builder
+         */
+        public Builder approvalStore(ApprovalStore store) {
+            this.approvalStore = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * Sets where quota and budget counters live. Default: an {@link InMemoryLimitStore} on this guard's clock.
+         * Replicas that must share limits share a store; its clock then decides.
+         *
+         * @param store the store
+         * @return this builder
+         */
+        public Builder limitStore(LimitStore store) {
+            this.limitStore = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * Sets how many calls one agent may have waiting for approval at once in WAIT mode; more are refused
+         * ({@code approval_wait_limited}). Default {@value McpGuard#DEFAULT_MAX_WAITING_PER_AGENT}.
+         *
+         * @param max 1 to 1000
+         * @return this builder
+         */
+        public Builder maxWaitingPerAgent(int max) {
+            if (max < 1 || max > 1000) {
+                throw new IllegalArgumentException("maxWaitingPerAgent must be between 1 and 1000, got " + max);
+            }
+            this.maxWaitingPerAgent = max;
             return this;
         }
 

@@ -5,11 +5,13 @@ import io.mcpguard.approval.Reversibility;
 import io.mcpguard.breaker.BreakerRule;
 import io.mcpguard.breaker.TimeoutRule;
 import io.mcpguard.identity.AgentIdentity;
+import io.mcpguard.policy.ArgumentBoundary;
 import io.mcpguard.policy.Primitive;
 import io.mcpguard.policy.PrimitiveMatcher;
 import io.mcpguard.policy.PromptMatcher;
 import io.mcpguard.policy.ResourceMatcher;
 import io.mcpguard.policy.ToolMatcher;
+import io.mcpguard.quota.BudgetRule;
 import io.mcpguard.quota.ConcurrencyRule;
 import io.mcpguard.quota.QuotaRule;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -76,6 +78,8 @@ public final class Policy {
     private final List<BreakerRule> breakers;
     private final List<ReversibilityOverride> reversibility;
     private final List<ApprovalRule> approvals;
+    private final List<ArgumentBoundary> boundaries;
+    private final List<BudgetRule> budgets;
     private final boolean irreversibleNeedsApproval;
     private final int approvalRequestLimit;
     private final Duration approvalRequestWindow;
@@ -91,6 +95,8 @@ public final class Policy {
         this.breakers = List.copyOf(b.breakers);
         this.reversibility = List.copyOf(b.reversibility);
         this.approvals = List.copyOf(b.approvals);
+        this.boundaries = List.copyOf(b.boundaries);
+        this.budgets = List.copyOf(b.budgets);
         this.irreversibleNeedsApproval = b.irreversibleNeedsApproval;
         this.approvalRequestLimit = b.approvalRequestLimit;
         this.approvalRequestWindow = b.approvalRequestWindow;
@@ -262,6 +268,24 @@ public final class Policy {
     }
 
     /**
+     * Returns the argument boundaries, in declaration order.
+     *
+     * @return the boundaries
+     */
+    public List<ArgumentBoundary> boundaries() {
+        return boundaries;
+    }
+
+    /**
+     * Returns the budgets, in declaration order.
+     *
+     * @return the budgets
+     */
+    public List<BudgetRule> budgets() {
+        return budgets;
+    }
+
+    /**
      * Returns whether calls to irreversible tools that no approval rule selects need approval (default true).
      *
      * @return the default for irreversible tools
@@ -289,12 +313,13 @@ public final class Policy {
     }
 
     /**
-     * Returns whether the policy sets any quota, concurrency limit, timeout or breaker.
+     * Returns whether the policy sets any quota, budget, concurrency limit, timeout or breaker.
      *
      * @return {@code true} if any limit is configured
      */
     public boolean hasLimits() {
-        return !(quotas.isEmpty() && concurrency.isEmpty() && timeouts.isEmpty() && breakers.isEmpty());
+        return !(quotas.isEmpty() && concurrency.isEmpty() && timeouts.isEmpty() && breakers.isEmpty()
+                && budgets.isEmpty());
     }
 
     /**
@@ -343,6 +368,9 @@ public final class Policy {
                     .append(" tools=").append(reversibility.get(i).tools().canonical()).append('\n');
         }
         approvals.stream().map(ApprovalRule::canonical).sorted().forEach(line -> out.append(line).append('\n'));
+        // Every boundary and budget applies: order does not matter.
+        boundaries.stream().map(ArgumentBoundary::canonical).sorted().forEach(line -> out.append(line).append('\n'));
+        budgets.stream().map(BudgetRule::canonical).sorted().forEach(line -> out.append(line).append('\n'));
         if (!irreversibleNeedsApproval) {
             out.append("approval irreversible-by-default off\n");
         }
@@ -381,6 +409,8 @@ public final class Policy {
         private final List<BreakerRule> breakers = new ArrayList<>();
         private final List<ReversibilityOverride> reversibility = new ArrayList<>();
         private final List<ApprovalRule> approvals = new ArrayList<>();
+        private final List<ArgumentBoundary> boundaries = new ArrayList<>();
+        private final List<BudgetRule> budgets = new ArrayList<>();
         private boolean irreversibleNeedsApproval = true;
         private int approvalRequestLimit = DEFAULT_APPROVAL_REQUEST_LIMIT;
         private Duration approvalRequestWindow = DEFAULT_APPROVAL_REQUEST_WINDOW;
@@ -436,6 +466,41 @@ public final class Policy {
             QuotaRule.perAgent(limit, window); // same checks as any quota
             this.approvalRequestLimit = limit;
             this.approvalRequestWindow = window;
+            return this;
+        }
+
+        /**
+         * Adds a hard argument boundary: calls of the selected tools whose arguments do not satisfy it are refused,
+         * before any quota, budget or approval. Every boundary that selects a tool applies.
+         *
+         * @param boundary the boundary (names are unique per policy)
+         * @return this builder
+         */
+        public Builder boundary(ArgumentBoundary boundary) {
+            Objects.requireNonNull(boundary, "boundary");
+            for (ArgumentBoundary existing : boundaries) {
+                if (existing.name().equals(boundary.name())) {
+                    throw new IllegalArgumentException("boundary '" + boundary.name() + "' is declared twice");
+                }
+            }
+            boundaries.add(boundary);
+            return this;
+        }
+
+        /**
+         * Adds a cumulative budget over an argument. Every budget that selects a tool applies.
+         *
+         * @param budget the budget (names are unique per policy)
+         * @return this builder
+         */
+        public Builder budget(BudgetRule budget) {
+            Objects.requireNonNull(budget, "budget");
+            for (BudgetRule existing : budgets) {
+                if (existing.name().equals(budget.name())) {
+                    throw new IllegalArgumentException("budget '" + budget.name() + "' is declared twice");
+                }
+            }
+            budgets.add(budget);
             return this;
         }
 

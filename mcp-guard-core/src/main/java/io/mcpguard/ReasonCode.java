@@ -11,8 +11,8 @@ public enum ReasonCode {
     UNKNOWN_AGENT("unknown_agent"),
 
     /**
-     * The tool does not exist on this server: the SDK answered before the guard. Recorded (for HTTP transports
-     * observed through {@link io.mcpguard.http.ErrorSanitizingServlet}) so that probing shows up in traces and audit.
+     * The tool (resource, prompt) does not exist on this server. Recorded so that probing shows up in traces and
+     * audit.
      */
     UNKNOWN_TOOL("unknown_tool"),
 
@@ -22,8 +22,20 @@ public enum ReasonCode {
     /** The arguments do not satisfy the tool's input schema. */
     INVALID_ARGUMENTS("invalid_arguments"),
 
+    /**
+     * An argument is outside a hard boundary of the policy (a cap, allowed values, a pattern, a path prefix, the
+     * caller's own tenant), or missing or mistyped. {@code _meta["io.mcpguard/rule"]} names the boundary.
+     */
+    ARGUMENT_BOUNDARY("argument_boundary"),
+
     /** A rate quota is used up; {@code _meta["io.mcpguard/retryAfterMs"]} says when a call would pass again. */
     QUOTA_EXCEEDED("quota_exceeded"),
+
+    /**
+     * A cumulative budget (a sum of an argument over a window) would be exceeded and the budget refuses rather than
+     * asks; {@code _meta["io.mcpguard/rule"]} names the budget.
+     */
+    BUDGET_EXCEEDED("budget_exceeded"),
 
     /** Too many calls are in flight for this agent or tool. */
     CONCURRENCY_LIMITED("concurrency_limited"),
@@ -39,6 +51,15 @@ public enum ReasonCode {
 
     /** No approval arrived within the approval timeout. */
     APPROVAL_TIMEOUT("approval_timeout"),
+
+    /** The agent already has as many calls waiting for approval as the guard lets one agent hold. */
+    APPROVAL_WAIT_LIMITED("approval_wait_limited"),
+
+    /**
+     * The action changed between approval and execution (the tool's definition, the policy, the agent's client):
+     * the approval is void and a new one is needed.
+     */
+    APPROVAL_ACTION_CHANGED("approval_action_changed"),
 
     /** The agent has caused too many approval requests recently. */
     APPROVAL_RATE_LIMITED("approval_rate_limited"),

@@ -18,6 +18,9 @@ public final class ResultMeta {
     /** The approval a pending or refused call concerns. */
     public static final String APPROVAL_ID = "io.mcpguard/approvalId";
 
+    /** The name of the boundary or budget that refused a call. */
+    public static final String RULE = "io.mcpguard/rule";
+
     private ResultMeta() {
     }
 }

@@ -101,7 +101,7 @@ public class ListAndQuotaBenchmark {
             var quotas = new io.mcpguard.quota.internal.Quotas(Policy.builder().scope("orders", ToolMatcher.all())
                             .quota(QuotaRule.perAgentAndTool(1_000_000, Duration.ofSeconds(1)))
                             .quota(QuotaRule.perAgent(1_000_000, Duration.ofSeconds(1)))
-                            .build(), io.mcpguard.support.Clocks.monotonic(), event -> { });
+                            .build(), io.mcpguard.quota.InMemoryLimitStore.create(), event -> { });
             limits = quotas.forPrimitive(io.mcpguard.policy.Primitive.tool(McpSchema.Tool.builder().name("get_order")
                     .inputSchema(Map.of("type", "object")).build()));
             identities = new AgentIdentity[agents];

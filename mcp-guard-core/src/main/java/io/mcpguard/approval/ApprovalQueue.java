@@ -3,6 +3,7 @@ package io.mcpguard.approval;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A queue of pending approval requests with an API to list, approve and deny them: the basis of an operator console
- * or a chat-ops bot. Thread-safe. Requests the guard stops waiting for (timeout, cancelled call) leave the queue.
+ * A queue of pending approval requests with an API to list, approve and deny them: the out-of-band channel behind an
+ * operator console, a chat-ops bot or a ticketing hook. Thread-safe. Requests the guard stops waiting for (timeout,
+ * abandoned call) leave the queue.
  *
  * <pre>{@code
  * ApprovalQueue approvals = ApprovalQueue.create();
@@ -24,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * McpGuard.builder().approvals(approvals)...;
  * approvals.approve("A-1f2e...", "alice@example.com", "refund checked against the ticket");
  * }</pre>
+ *
+ * <p>Whoever calls {@link #approve} must have authenticated the approver: the queue trusts the id it is given (an
+ * operator console authenticates its users). It refuses, and reports to {@link #onIgnoredAnswer} listeners, an
+ * approval by the requesting agent itself or one of its principals, and counts each approver once: a rule that needs
+ * two approvers is decided by the second distinct one. A denial by anyone else decides at once.
  */
 public final class ApprovalQueue implements ApprovalHandler {
 
@@ -32,11 +39,45 @@ public final class ApprovalQueue implements ApprovalHandler {
     /** The most requests held at once unless configured otherwise; more are denied at once. */
     public static final int DEFAULT_CAPACITY = 10_000;
 
+    /** What became of one answer. */
+    public enum Answer {
+        /** The answer decided the request. */
+        DECIDED,
+        /** The approval was counted; more distinct approvers are needed. */
+        COUNTED,
+        /** Refused: the approver is the requesting agent or one of its principals. */
+        SELF_APPROVAL,
+        /** Refused: this approver already approved this request. */
+        ALREADY_COUNTED,
+        /** No such request is waiting (decided, expired, abandoned, or never made). */
+        NOT_PENDING
+    }
+
+    /**
+     * An answer the queue did not count, for the audit trail.
+     *
+     * @param request the request it concerned
+     * @param approver who answered
+     * @param answer why it was not counted
+     */
+    public record IgnoredAnswer(ApprovalRequest request, String approver, Answer answer) {
+    }
+
     private final int capacity;
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
     private final List<Consumer<ApprovalRequest>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<IgnoredAnswer>> ignoredListeners = new CopyOnWriteArrayList<>();
 
-    private record Pending(ApprovalRequest request, CompletableFuture<ApprovalDecision> decision) {
+    private static final class Pending {
+        final ApprovalRequest request;
+        final CompletableFuture<ApprovalDecision> decision;
+        final List<String> approvers = new ArrayList<>();
+        final List<String> reasons = new ArrayList<>();
+
+        Pending(ApprovalRequest request, CompletableFuture<ApprovalDecision> decision) {
+            this.request = request;
+            this.decision = decision;
+        }
     }
 
     private ApprovalQueue(int capacity) {
@@ -77,6 +118,18 @@ public final class ApprovalQueue implements ApprovalHandler {
         return this;
     }
 
+    /**
+     * Registers a callback for answers the queue refused (self-approvals, repeats); the guard registers its audit
+     * trail here when this queue is its handler.
+     *
+     * @param listener the callback
+     * @return this queue
+     */
+    public ApprovalQueue onIgnoredAnswer(Consumer<IgnoredAnswer> listener) {
+        ignoredListeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
     @Override
     public CompletionStage<ApprovalDecision> requestApproval(ApprovalRequest request) {
         CompletableFuture<ApprovalDecision> decision = new CompletableFuture<>();
@@ -103,7 +156,7 @@ public final class ApprovalQueue implements ApprovalHandler {
      */
     public List<ApprovalRequest> pending() {
         List<ApprovalRequest> out = new ArrayList<>();
-        pending.values().forEach(p -> out.add(p.request()));
+        pending.values().forEach(p -> out.add(p.request));
         out.sort(Comparator.comparing(ApprovalRequest::requestedAt).thenComparing(ApprovalRequest::id));
         return out;
     }
@@ -116,35 +169,82 @@ public final class ApprovalQueue implements ApprovalHandler {
      */
     public Optional<ApprovalRequest> get(String id) {
         Pending p = pending.get(id);
-        return p == null ? Optional.empty() : Optional.of(p.request());
+        return p == null ? Optional.empty() : Optional.of(p.request);
     }
 
     /**
-     * Approves a waiting request.
+     * Approves a waiting request on behalf of an authenticated approver.
      *
      * @param id the approval id
      * @param approver who approves
      * @param reason why
-     * @return {@code false} if no such request was waiting
+     * @return what became of the answer
      */
-    public boolean approve(String id, String approver, String reason) {
-        return decide(id, ApprovalDecision.approve(approver, reason));
+    public Answer approve(String id, String approver, String reason) {
+        return answer(id, approver, reason, true);
     }
 
     /**
-     * Denies a waiting request.
+     * Denies a waiting request on behalf of an authenticated approver.
      *
      * @param id the approval id
      * @param approver who denies
      * @param reason why
-     * @return {@code false} if no such request was waiting
+     * @return what became of the answer
      */
-    public boolean deny(String id, String approver, String reason) {
-        return decide(id, ApprovalDecision.deny(approver, reason));
+    public Answer deny(String id, String approver, String reason) {
+        return answer(id, approver, reason, false);
     }
 
-    private boolean decide(String id, ApprovalDecision decision) {
-        Pending p = pending.remove(id);
-        return p != null && p.decision().complete(decision);
+    private Answer answer(String id, String approver, String reason, boolean approve) {
+        if (approver == null || approver.isBlank()) {
+            throw new IllegalArgumentException("an answer names its approver");
+        }
+        Objects.requireNonNull(reason, "reason");
+        Pending p = id == null ? null : pending.get(id);
+        if (p == null) {
+            return Answer.NOT_PENDING;
+        }
+        ApprovalDecision decided;
+        synchronized (p) {
+            if (p.decision.isDone()) {
+                return Answer.NOT_PENDING;
+            }
+            if (approve && p.request.agent().isSelf(approver)) {
+                return ignored(p, approver, Answer.SELF_APPROVAL);
+            }
+            if (!approve) {
+                decided = ApprovalDecision.deny(approver.strip(), reason);
+            } else {
+                String folded = approver.strip().toLowerCase(Locale.ROOT);
+                for (String counted : p.approvers) {
+                    if (counted.toLowerCase(Locale.ROOT).equals(folded)) {
+                        return ignored(p, approver, Answer.ALREADY_COUNTED);
+                    }
+                }
+                p.approvers.add(approver.strip());
+                p.reasons.add(reason);
+                if (p.approvers.size() < p.request.requiredApprovers()) {
+                    return Answer.COUNTED;
+                }
+                decided = ApprovalDecision.approve(p.approvers, String.join("; ", p.reasons));
+            }
+        }
+        pending.remove(id, p);
+        return p.decision.complete(decided) ? Answer.DECIDED : Answer.NOT_PENDING;
+    }
+
+    private Answer ignored(Pending p, String approver, Answer answer) {
+        log.warn("Approval {}: answer by '{}' ignored ({})", p.request.id(),
+                io.mcpguard.support.LogSafe.text(approver), answer);
+        IgnoredAnswer ignored = new IgnoredAnswer(p.request, approver, answer);
+        for (Consumer<IgnoredAnswer> listener : ignoredListeners) {
+            try {
+                listener.accept(ignored);
+            } catch (RuntimeException e) {
+                log.warn("Ignored-answer listener failed for {}", p.request.id(), e);
+            }
+        }
+        return answer;
     }
 }

@@ -1,30 +1,38 @@
 package io.mcpguard.approval;
 
 import io.mcpguard.identity.AgentIdentity;
-import io.modelcontextprotocol.spec.McpSchema;
 import java.time.Instant;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.concurrent.CompletionStage;
 
 /**
- * What an approver is asked to decide: this agent wants to make this exact call. The approval, if given, covers only
- * a call with the same agent, tool and argument hash, once.
+ * What approvers are asked to decide: this agent wants to make this exact call. An approval covers only an action
+ * with the same {@linkplain #actionDigest() digest}, once, before it expires.
  *
- * @param id the approval id, also given to the agent ({@code A-...})
+ * <p>The action digest is the SHA-256 of the RFC 8785 canonical JSON of the agent id, the agent's stable client id,
+ * the tool's name, the SHA-256 of the tool's definition, the arguments and the policy's fingerprint. The guard
+ * recomputes it when the approved call is about to run and refuses on any difference: a redefined tool, a changed
+ * policy or another client voids the approval.
+ *
+ * @param id the approval id ({@code A-} and 32 hex digits, 128 bits from a secure random source), also given to the
+ *        agent
  * @param agent the verified caller
  * @param tool the tool's name
- * @param canonicalArguments the arguments as canonical JSON (sorted keys, normalized numbers)
- * @param argumentsSha256 the SHA-256 of {@code canonicalArguments}, 64 hex digits
+ * @param canonicalArguments the arguments as RFC 8785 canonical JSON
+ * @param argumentsSha256 the SHA-256 of {@code canonicalArguments}
+ * @param toolSha256 the SHA-256 of the tool's canonical definition
+ * @param policySha256 the policy's fingerprint
+ * @param actionDigest the digest the approval binds to
  * @param reversibility the tool's reversibility
- * @param rule why approval is needed (the rule that fired, or the reversibility default)
- * @param traceId the trace id of the call, when tracing is on; otherwise empty string
+ * @param rule why approval is needed (the rule that fired, a budget, or the reversibility default)
+ * @param requiredApprovers how many distinct persons must approve
+ * @param traceId the call's trace id when tracing is on, otherwise the empty string
  * @param requestedAt when the request was made, by the guard's clock
- * @param elicitor the channel to the human at the client, when the call has a live session; {@code null} otherwise
+ * @param expiresAt when it expires undecided
  */
 public record ApprovalRequest(String id, AgentIdentity agent, String tool, String canonicalArguments,
-        String argumentsSha256, Reversibility reversibility, String rule, String traceId, Instant requestedAt,
-        Elicitor elicitor) {
+        String argumentsSha256, String toolSha256, String policySha256, String actionDigest,
+        Reversibility reversibility, String rule, int requiredApprovers, String traceId, Instant requestedAt,
+        Instant expiresAt) {
 
     /**
      * Checks the parts.
@@ -34,11 +42,15 @@ public record ApprovalRequest(String id, AgentIdentity agent, String tool, Strin
      * @param tool the tool
      * @param canonicalArguments the arguments
      * @param argumentsSha256 their hash
+     * @param toolSha256 the tool definition's hash
+     * @param policySha256 the policy's fingerprint
+     * @param actionDigest the action digest
      * @param reversibility the reversibility
      * @param rule the rule
+     * @param requiredApprovers the number of approvers
      * @param traceId the trace id
      * @param requestedAt the time
-     * @param elicitor the elicitation channel or null
+     * @param expiresAt the expiry
      */
     public ApprovalRequest {
         Objects.requireNonNull(id, "id");
@@ -46,44 +58,23 @@ public record ApprovalRequest(String id, AgentIdentity agent, String tool, Strin
         Objects.requireNonNull(tool, "tool");
         Objects.requireNonNull(canonicalArguments, "canonicalArguments");
         Objects.requireNonNull(argumentsSha256, "argumentsSha256");
+        Objects.requireNonNull(toolSha256, "toolSha256");
+        Objects.requireNonNull(policySha256, "policySha256");
+        Objects.requireNonNull(actionDigest, "actionDigest");
         Objects.requireNonNull(reversibility, "reversibility");
         Objects.requireNonNull(rule, "rule");
         Objects.requireNonNull(traceId, "traceId");
         Objects.requireNonNull(requestedAt, "requestedAt");
-    }
-
-    /**
-     * Returns the channel to the human at the client, if the call came through a live session.
-     *
-     * @return the elicitor, or empty (stateless servers, deferred approvals)
-     */
-    public Optional<Elicitor> elicitation() {
-        return Optional.ofNullable(elicitor);
+        Objects.requireNonNull(expiresAt, "expiresAt");
+        if (requiredApprovers < 1) {
+            throw new IllegalArgumentException("requiredApprovers must be at least 1");
+        }
     }
 
     @Override
     public String toString() {
-        // The elicitor is a live channel, not part of the request's value.
         return "ApprovalRequest[id=" + id + ", agent=" + agent.agentId() + ", tool=" + tool + ", argumentsSha256="
-                + argumentsSha256 + ", reversibility=" + reversibility.code() + ", rule=" + rule + "]";
-    }
-
-    /** Asks the human at the client through MCP elicitation. */
-    public interface Elicitor {
-
-        /**
-         * Returns whether the client declared the elicitation capability.
-         *
-         * @return true if the client can be asked
-         */
-        boolean supported();
-
-        /**
-         * Sends an elicitation request to the client.
-         *
-         * @param request the request
-         * @return the client's answer
-         */
-        CompletionStage<McpSchema.ElicitResult> elicit(McpSchema.ElicitRequest request);
+                + argumentsSha256 + ", actionDigest=" + actionDigest + ", reversibility=" + reversibility.code()
+                + ", rule=" + rule + ", approvers=" + requiredApprovers + "]";
     }
 }

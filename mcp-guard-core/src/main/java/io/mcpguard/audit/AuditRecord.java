@@ -132,9 +132,24 @@ public sealed interface AuditRecord {
      * @param reason the reason code, or {@code null} when allowed
      * @param step the step that decided, or {@code null} when allowed
      * @param approvalId the approval used or requested, or {@code null}
+     * @param rule the boundary or budget that refused, or {@code null}
      */
-    record CallDecided(Context context, String decision, String reason, String step, String approvalId)
+    record CallDecided(Context context, String decision, String reason, String step, String approvalId, String rule)
             implements AuditRecord {
+
+        /**
+         * A decision that names no rule.
+         *
+         * @param context the context
+         * @param decision the decision
+         * @param reason the reason code
+         * @param step the step
+         * @param approvalId the approval id
+         */
+        public CallDecided(Context context, String decision, String reason, String step, String approvalId) {
+            this(context, decision, reason, step, approvalId, null);
+        }
+
         @Override
         public String type() {
             return "call.decision";
@@ -153,6 +168,9 @@ public sealed interface AuditRecord {
             if (approvalId != null) {
                 f.put("approvalId", approvalId);
             }
+            if (rule != null) {
+                f.put("rule", rule);
+            }
             return f;
         }
     }
@@ -163,8 +181,12 @@ public sealed interface AuditRecord {
      * @param context the context
      * @param approvalId the approval id
      * @param rule why approval was needed
+     * @param actionDigest the digest the approval is bound to
+     * @param kind who must approve ({@code person} or {@code client_user})
+     * @param requiredApprovers how many distinct approvers
      */
-    record ApprovalRequested(Context context, String approvalId, String rule) implements AuditRecord {
+    record ApprovalRequested(Context context, String approvalId, String rule, String actionDigest, String kind,
+            int requiredApprovers) implements AuditRecord {
         @Override
         public String type() {
             return "approval.requested";
@@ -175,33 +197,39 @@ public sealed interface AuditRecord {
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("approvalId", approvalId);
             f.put("rule", rule);
+            f.put("actionDigest", actionDigest);
+            f.put("kind", kind);
+            f.put("approvers", requiredApprovers);
             return f;
         }
     }
 
     /**
-     * An approval was decided (a timeout or a failed handler is a denial by {@code mcp-guard}).
+     * An approval changed state ({@code approval.granted}, {@code .denied}, {@code .expired}, {@code .abandoned},
+     * {@code .consumed}, {@code .voided}, {@code .answer_ignored}). A timeout or a failed handler is a denial by
+     * {@code mcp-guard}.
      *
      * @param context the context
      * @param approvalId the approval id
-     * @param approved whether the call may run
-     * @param approver who decided
+     * @param state the new state's code
+     * @param approvers who decided or answered, comma-separated, or empty
      * @param reason why
-     * @param waitedMs how long the decision took
+     * @param waitedMs how long since the request
      */
-    record ApprovalResolved(Context context, String approvalId, boolean approved, String approver, String reason,
+    record ApprovalChanged(Context context, String approvalId, String state, String approvers, String reason,
             long waitedMs) implements AuditRecord {
         @Override
         public String type() {
-            return "approval.resolved";
+            return "approval." + state;
         }
 
         @Override
         public Map<String, Object> facts() {
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("approvalId", approvalId);
-            f.put("approved", approved);
-            f.put("approver", approver);
+            if (approvers != null && !approvers.isEmpty()) {
+                f.put("approvers", approvers);
+            }
             f.put("reason", reason);
             f.put("waitedMs", waitedMs);
             return f;

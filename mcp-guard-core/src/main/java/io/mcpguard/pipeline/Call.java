@@ -2,9 +2,10 @@ package io.mcpguard.pipeline;
 
 import io.mcpguard.Decision;
 import io.mcpguard.ReasonCode;
-import io.mcpguard.approval.ApprovalRequest;
+import io.mcpguard.approval.internal.Elicitor;
 import io.mcpguard.breaker.internal.Breakers;
 import io.mcpguard.identity.AgentIdentity;
+import io.mcpguard.quota.LimitStore;
 import io.mcpguard.quota.internal.Quotas;
 import io.mcpguard.support.LogSafe;
 import io.mcpguard.support.Texts;
@@ -15,6 +16,7 @@ import io.opentelemetry.context.Scope;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeoutException;
@@ -44,14 +46,15 @@ public final class Call implements Start {
     private final Map<String, Object> meta;
     private final McpTransportContext context;
     private final String sessionId;
-    private final ApprovalRequest.Elicitor elicitor;
+    private final Elicitor elicitor;
 
     // Set by the pipeline while it admits the call; the call is confined to one request.
     private AgentIdentity agent;
     private GuardTelemetry.Observation obs = GuardTelemetry.Observation.NOOP;
     private Pipeline.CallRecord record;
-    private Quotas.Permit quota = Quotas.Permit.NONE;
+    private Quotas.Permit quota;
     private Breakers.Permit breaker = Breakers.Permit.NONE;
+    private List<LimitStore.Charge> onApproval = List.of();
     private volatile int ended;
 
     /**
@@ -68,7 +71,7 @@ public final class Call implements Start {
      */
     public Call(Operation operation, Target target, String name, Map<String, Object> arguments,
             Map<String, Object> meta, McpTransportContext context, String sessionId,
-            ApprovalRequest.Elicitor elicitor) {
+            Elicitor elicitor) {
         this.operation = Objects.requireNonNull(operation, "operation");
         this.target = Objects.requireNonNull(target, "target");
         this.name = Objects.requireNonNull(name, "name");
@@ -147,7 +150,7 @@ public final class Call implements Start {
      *
      * @return the elicitor, or {@code null}
      */
-    public ApprovalRequest.Elicitor elicitor() {
+    public Elicitor elicitor() {
         return elicitor;
     }
 
@@ -169,8 +172,23 @@ public final class Call implements Start {
         this.agent = verified;
     }
 
-    void admitted(Quotas.Permit quotaPermit, Breakers.Permit breakerPermit) {
+    void permitted(Quotas.Permit quotaPermit) {
         this.quota = quotaPermit;
+    }
+
+    Quotas.Permit permit() {
+        return quota;
+    }
+
+    void onApproval(List<LimitStore.Charge> charges) {
+        this.onApproval = charges;
+    }
+
+    List<LimitStore.Charge> onApproval() {
+        return onApproval;
+    }
+
+    void admitted(Breakers.Permit breakerPermit) {
         this.breaker = breakerPermit;
     }
 
@@ -182,12 +200,14 @@ public final class Call implements Start {
         return record;
     }
 
-    /** A later step refused the call before it ran: everything it took goes back. */
-    void neverRan() {
+    /** A later step refused the call before it ran, or it was abandoned: everything it took goes back. Idempotent. */
+    public void neverRan() {
         if (ENDED.compareAndSet(this, 0, 1)) {
-            quota.refund();
+            if (quota != null) {
+                quota.refund();
+                quota.release();
+            }
             breaker.giveBack();
-            quota.release();
         }
     }
 
@@ -300,6 +320,9 @@ public final class Call implements Start {
 
     /** The handler has finished (or was cancelled): free the concurrency slots. Idempotent. */
     public void release() {
-        quota.release();
+        Quotas.Permit permit = quota;
+        if (permit != null) {
+            permit.release();
+        }
     }
 }

@@ -3,24 +3,28 @@ package io.mcpguard.pipeline;
 import io.mcpguard.Decision;
 import io.mcpguard.Policy;
 import io.mcpguard.ReasonCode;
-import io.mcpguard.approval.ApprovalRequest;
 import io.mcpguard.approval.internal.Approvals;
 import io.mcpguard.audit.AuditRecord;
 import io.mcpguard.audit.internal.AuditTrail;
 import io.mcpguard.breaker.internal.Breakers;
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.AgentResolver;
+import io.mcpguard.policy.ArgumentBoundary;
 import io.mcpguard.policy.Primitive;
+import io.mcpguard.policy.internal.Rules;
 import io.mcpguard.quota.internal.Quotas;
 import io.mcpguard.support.CanonicalJson;
 import io.mcpguard.support.LogSafe;
 import io.mcpguard.telemetry.internal.GuardTelemetry;
 import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.util.ToolInputValidator;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -35,8 +39,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The guard pipeline, written once. Every use of a guarded primitive passes the same ordered steps:
- * {@code identity -> scope -> arguments -> quota -> concurrency -> breaker -> approval -> audit -> run -> outcome},
- * inside one span. {@link #start} runs the admission steps and answers {@link Start.Refused}, the admitted {@link Call}
+ * {@code identity -> scope -> arguments -> boundaries -> quota -> budgets -> approval -> concurrency -> breaker ->
+ * audit -> run -> outcome}, inside one span. Approval comes before the concurrency slot and breaker permit, so a call
+ * waiting for a person holds neither. {@link #start} runs the admission steps and answers {@link Start.Refused}, the admitted {@link Call}
  * the executor settles when the handler ends, or {@link Start.Waiting}; the sync and async executors only differ in how
  * they run the handler and wait. Unstable API.
  *
@@ -109,11 +114,30 @@ public final class Pipeline implements AutoCloseable {
      * @return the registered target
      */
     public Target register(Primitive primitive, Object definition) {
+        boolean tool = primitive.kind() == Primitive.Kind.TOOL;
         Target target = new Target(primitive, definition, quotas.forPrimitive(primitive),
-                breakers.forPrimitive(primitive),
-                primitive.kind() == Primitive.Kind.TOOL ? approvals.forTool(primitive.tool()) : null);
+                breakers.forPrimitive(primitive), tool ? approvals.forTool(primitive.tool()) : null,
+                tool ? boundaries(primitive.tool()) : List.of(), tool ? definitionSha256(definition) : null);
         catalog.put(target);
         return target;
+    }
+
+    /** The boundaries that apply to a tool; a boundary whose matcher throws applies (restrictive). */
+    private List<ArgumentBoundary> boundaries(McpSchema.Tool tool) {
+        List<ArgumentBoundary> out = new ArrayList<>();
+        for (ArgumentBoundary boundary : policy.boundaries()) {
+            Boolean selects = Rules.selects(boundary.tools(), tool, boundary.canonical());
+            if (selects == null || selects) {
+                out.add(boundary);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** The SHA-256 of a definition's RFC 8785 JSON form, so that approvals bind to what the tool was. */
+    static String definitionSha256(Object definition) {
+        Object json = McpJsonDefaults.getMapper().convertValue(definition, Object.class);
+        return CanonicalJson.sha256(CanonicalJson.ofExact(json));
     }
 
     /**
@@ -230,6 +254,54 @@ public final class Pipeline implements AutoCloseable {
     // ---- a call ----
 
     /**
+     * Runs the admission steps of one call, or goes on with the decision the transport gate already reached for it
+     * ({@link Preadmitted}).
+     *
+     * @param call the call the handler was given
+     * @return refused, the admitted call (possibly the gate's), or waiting for an approver
+     */
+    public Start begin(Call call) {
+        if (call.context().get(Preadmitted.CONTEXT_KEY) instanceof Preadmitted pre) {
+            Start decided = pre.claim(call);
+            if (decided != null) {
+                return decided;
+            }
+        }
+        return start(call);
+    }
+
+    /**
+     * Returns whether a call of this tool may wait for a person in the waiting mode, so that the transport gate holds
+     * it rather than a request thread. Tools whose rules accept the client user's confirmation are not held: that
+     * confirmation travels through the SDK's session.
+     *
+     * @param target the tool
+     * @return {@code true} if the gate should admit calls of it ahead of the SDK
+     */
+    public boolean waitsInGate(Target target) {
+        if (approvals.mode() != io.mcpguard.approval.ApprovalMode.WAIT
+                || target.primitive().kind() != Primitive.Kind.TOOL || target.approval() == null) {
+            return false;
+        }
+        Approvals.ToolApproval facts = target.approval();
+        for (io.mcpguard.approval.ApprovalRule rule : facts.rules()) {
+            if (rule.kind() == io.mcpguard.approval.ApprovalKind.CLIENT_USER) {
+                return false;
+            }
+        }
+        if (target.quotas().hasBudgets() || facts.undecidable() != null) {
+            return true;
+        }
+        for (io.mcpguard.approval.ApprovalRule rule : facts.rules()) {
+            if (!rule.isNever()) {
+                return true;
+            }
+        }
+        return facts.rules().isEmpty() && facts.reversibility() == io.mcpguard.approval.Reversibility.IRREVERSIBLE
+                && policy.irreversibleNeedsApproval();
+    }
+
+    /**
      * Runs the admission steps of one call.
      *
      * @param call the call
@@ -252,50 +324,73 @@ public final class Pipeline implements AutoCloseable {
         if (!catalog.view(agent).allows(target)) {
             return hidden(call, obs, record, Start.Refused.OUT_OF_SCOPE);
         }
-        if (call.operation() == Operation.TOOL_CALL) {
+        boolean toolCall = call.operation() == Operation.TOOL_CALL;
+        if (toolCall) {
             String invalid = validateArguments((McpSchema.Tool) target.definition(), call.arguments());
             if (invalid != null) {
                 return refused(obs, record, new Decision.Deny(ReasonCode.INVALID_ARGUMENTS,
                         Decision.Step.ARGUMENTS, invalid), null);
+            }
+            for (ArgumentBoundary boundary : target.boundaries()) {
+                if (!boundary.permits(call.arguments(), agent)) {
+                    return refused(obs, record, new Decision.Deny(ReasonCode.ARGUMENT_BOUNDARY,
+                            Decision.Step.BOUNDARY, boundary.refusal(target.name()), null, boundary.name()), null);
+                }
             }
         }
         Object admitted = target.quotas().admit(agent.agentId());
         if (admitted instanceof Decision.Deny deny) {
             return refused(obs, record, deny, null);
         }
-        Quotas.Permit quota = (Quotas.Permit) admitted;
-        if (quota.quotaRemaining() >= 0) {
-            obs.quotaRemaining(quota.quotaRemaining());
+        Quotas.Permit permit = (Quotas.Permit) admitted;
+        call.permitted(permit);
+        if (permit.quotaRemaining() >= 0) {
+            obs.quotaRemaining(permit.quotaRemaining());
         }
-        Object acquired = target.breaker().acquire(agent.agentId());
-        if (acquired instanceof Decision.Deny deny) {
-            quota.refund();
-            quota.release();
-            return refused(obs, record, deny, null);
+        if (!toolCall) {
+            return acquire(call, null);
         }
-        call.admitted(quota, (Breakers.Permit) acquired);
-        if (call.operation() != Operation.TOOL_CALL) {
-            return ready(call, null);
+        Quotas.BudgetCheck budget = target.quotas().budgets(permit, agent, call.arguments());
+        if (budget.refused() != null) {
+            call.neverRan();
+            return refused(obs, record, budget.refused(), null);
         }
-        String ask = approvals.reasonToAsk(target.approval(), call.arguments());
-        if (ask == null) {
-            return ready(call, null);
-        }
-        CompletableFuture<Approvals.Outcome> decision;
+        Approvals.Need need;
         try {
-            decision = approvals.gate(new Approvals.Call(agent, (McpSchema.Tool) target.definition(),
-                    call.arguments(), target.approval(), ask, call.elicitor(), obs.traceId(),
+            need = approvals.need(target.approval(), call.arguments(), agent, budget.askReason());
+        } catch (RuntimeException e) {
+            log.warn("Deciding whether '{}' needs approval failed; a person must approve (fail closed)",
+                    LogSafe.text(target.name()), e);
+            need = new Approvals.Need(io.mcpguard.approval.ApprovalKind.PERSON, 1, "the approval rules failed");
+        }
+        if (need == null) {
+            return acquire(call, null);
+        }
+        call.onApproval(budget.onApproval());
+        Approvals.Gated gated;
+        try {
+            String name = target.name();
+            gated = approvals.gate(new Approvals.Action(agent, (McpSchema.Tool) target.definition(),
+                    target.definitionSha256(), () -> {
+                        Target now = catalog.tool(name);
+                        return now == null ? null : now.definitionSha256();
+                    }, call.arguments(), target.approval(), need, call.elicitor(), obs.traceId(),
                     () -> quotas.tryApprovalRequest(agent.agentId())));
         } catch (RuntimeException e) {
             log.warn("Approval gate failed for tool '{}'; denying (fail closed)", LogSafe.text(target.name()), e);
-            decision = CompletableFuture.completedFuture(new Approvals.Outcome(new Decision.Deny(
-                    ReasonCode.APPROVAL_DENIED, Decision.Step.APPROVAL, "Call to '" + target.name()
-                            + "' was not approved: the approval gate failed."), null, 0));
+            gated = new Approvals.Gated(null, CompletableFuture.completedFuture(new Approvals.Outcome(
+                    new Decision.Deny(ReasonCode.APPROVAL_DENIED, Decision.Step.APPROVAL, "Call to '"
+                            + target.name() + "' was not approved: the approval gate failed."), null, 0)));
         }
-        if (decision.isDone()) {
-            return approved(call, decision.join());
+        CompletableFuture<Approvals.Outcome> outcome = gated.outcome();
+        if (outcome.isDone()) {
+            return approved(call, outcome.join());
         }
-        return new Start.Waiting(decision.thenApply(outcome -> approved(call, outcome)), call::neverRan);
+        String approvalId = gated.approvalId();
+        return new Start.Waiting(approvalId, outcome.thenApply(o -> approved(call, o)), why -> {
+            approvals.abandon(approvalId, why);
+            call.neverRan();
+        });
     }
 
     private Start approved(Call call, Approvals.Outcome outcome) {
@@ -304,7 +399,34 @@ public final class Pipeline implements AutoCloseable {
             call.neverRan();
             return refused(call.observation(), call.record(), outcome.refusal(), outcome.approvalId());
         }
-        return ready(call, outcome.approvalId());
+        try {
+            call.permit().force(call.onApproval());
+        } catch (RuntimeException e) {
+            log.warn("Limit store failed to record an approved budget overrun; refusing (fail closed)", e);
+            call.neverRan();
+            return refused(call.observation(), call.record(), new Decision.Deny(ReasonCode.BUDGET_EXCEEDED,
+                    Decision.Step.BUDGET, "Limits cannot be checked right now; the call is refused. Retry later.",
+                    java.time.Duration.ofSeconds(1)), outcome.approvalId());
+        }
+        return acquire(call, outcome.approvalId());
+    }
+
+    /** After approval: a concurrency slot and a breaker permit, then the audit record before the call runs. */
+    private Start acquire(Call call, String approvalId) {
+        Target target = call.target();
+        String agentId = call.agent().agentId();
+        Decision.Deny slots = target.quotas().acquireSlots(call.permit(), agentId);
+        if (slots != null) {
+            call.neverRan();
+            return refused(call.observation(), call.record(), slots, approvalId);
+        }
+        Object acquired = target.breaker().acquire(agentId);
+        if (acquired instanceof Decision.Deny deny) {
+            call.neverRan();
+            return refused(call.observation(), call.record(), deny, approvalId);
+        }
+        call.admitted((Breakers.Permit) acquired);
+        return ready(call, approvalId);
     }
 
     private Start ready(Call call, String approvalId) {
@@ -525,7 +647,7 @@ public final class Pipeline implements AutoCloseable {
         void decided(Decision.Deny deny, String approvalId) {
             String decision = deny.reason() == ReasonCode.APPROVAL_PENDING ? "pending" : "deny";
             pipeline.audit().record(new AuditRecord.CallDecided(context(), decision, deny.reason().code(),
-                    deny.step().code(), approvalId));
+                    deny.step().code(), approvalId, deny.rule()));
         }
 
         boolean beforeRun(String approvalId) {

@@ -28,11 +28,15 @@ public sealed interface Start permits Start.Refused, Call, Start.Waiting {
     }
 
     /**
-     * The call waits for an approver (the waiting mode); the future completes with {@link Refused} or {@link Ready}.
+     * The call waits for an approver (the waiting mode, or a client user's confirmation); the future completes with
+     * {@link Refused} or the admitted {@link Call}. The call holds no concurrency slot or breaker permit meanwhile.
      *
+     * @param approvalId the approval it waits for
      * @param next what follows the decision: {@link Refused} or the admitted {@link Call}
-     * @param abandon called when the caller stops waiting: releases what the call holds
+     * @param abandon called, with the reason, when the caller stops waiting (cancelled, disconnected): the call will
+     *        never run, the approval is recorded as abandoned, and what the call charged goes back
      */
-    record Waiting(CompletableFuture<Start> next, Runnable abandon) implements Start {
+    record Waiting(String approvalId, CompletableFuture<Start> next, java.util.function.Consumer<String> abandon)
+            implements Start {
     }
 }

@@ -2,8 +2,10 @@ package io.mcpguard.pipeline;
 
 import io.mcpguard.approval.internal.Approvals;
 import io.mcpguard.breaker.internal.Breakers;
+import io.mcpguard.policy.ArgumentBoundary;
 import io.mcpguard.policy.Primitive;
 import io.mcpguard.quota.internal.Quotas;
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,15 +23,19 @@ public final class Target {
     private final Quotas.Target quotas;
     private final Breakers.Target breaker;
     private final Approvals.ToolApproval approval;
+    private final List<ArgumentBoundary> boundaries;
+    private final String definitionSha256;
     private final Pattern uriPattern;
 
     Target(Primitive primitive, Object definition, Quotas.Target quotas, Breakers.Target breaker,
-            Approvals.ToolApproval approval) {
+            Approvals.ToolApproval approval, List<ArgumentBoundary> boundaries, String definitionSha256) {
         this.primitive = Objects.requireNonNull(primitive, "primitive");
         this.definition = Objects.requireNonNull(definition, "definition");
         this.quotas = quotas;
         this.breaker = breaker;
         this.approval = approval;
+        this.boundaries = boundaries;
+        this.definitionSha256 = definitionSha256;
         this.uriPattern = primitive.kind() == Primitive.Kind.RESOURCE_TEMPLATE ? templatePattern(primitive.name())
                 : null;
     }
@@ -89,6 +95,19 @@ public final class Target {
 
     Approvals.ToolApproval approval() {
         return approval;
+    }
+
+    List<ArgumentBoundary> boundaries() {
+        return boundaries;
+    }
+
+    /**
+     * Returns the SHA-256 of a tool's definition (RFC 8785 form), which approvals bind to.
+     *
+     * @return 64 hex digits, or {@code null} for other primitives
+     */
+    public String definitionSha256() {
+        return definitionSha256;
     }
 
     /**

@@ -1,6 +1,6 @@
 package io.mcpguard.sdk;
 
-import io.mcpguard.approval.ApprovalRequest;
+import io.mcpguard.approval.internal.Elicitor;
 import io.mcpguard.approval.internal.Elicitors;
 import io.mcpguard.pipeline.Call;
 import io.mcpguard.pipeline.NotFound;
@@ -97,7 +97,7 @@ public final class Adapters {
     }
 
     private static Call toolCall(Target target, McpSchema.CallToolRequest request, McpTransportContext context,
-            String sessionId, ApprovalRequest.Elicitor elicitor) {
+            String sessionId, Elicitor elicitor) {
         return new Call(Operation.TOOL_CALL, target, request.name(), request.arguments(), request.meta(),
                 context, sessionId, elicitor);
     }
@@ -389,11 +389,11 @@ public final class Adapters {
         return pipeline.register(primitive, definition);
     }
 
-    private ApprovalRequest.Elicitor elicitor(McpSyncServerExchange exchange) {
+    private Elicitor elicitor(McpSyncServerExchange exchange) {
         return Elicitors.of(exchange, pipeline.executor());
     }
 
-    private static ApprovalRequest.Elicitor elicitor(McpAsyncServerExchange exchange) {
+    private static Elicitor elicitor(McpAsyncServerExchange exchange) {
         return Elicitors.of(exchange);
     }
 }

@@ -1,8 +1,8 @@
 package io.mcpguard.sdk;
 
 import io.mcpguard.Decision;
-import io.mcpguard.ResultMeta;
 import io.mcpguard.ReasonCode;
+import io.mcpguard.ResultMeta;
 import io.mcpguard.pipeline.Call;
 import io.mcpguard.pipeline.NotFound;
 import io.mcpguard.pipeline.Pipeline;
@@ -96,6 +96,9 @@ abstract class Answers<R> {
             long nanos = deny.retryAfter().toNanos();
             // Rounded up: retrying at the hint must not arrive a fraction too early.
             meta.put(ResultMeta.RETRY_AFTER_MS, nanos <= 0 ? 0 : (nanos + 999_999) / 1_000_000);
+        }
+        if (deny.rule() != null) {
+            meta.put(ResultMeta.RULE, deny.rule());
         }
         if (approvalId != null) {
             meta.put(ResultMeta.APPROVAL_ID, approvalId);

@@ -42,13 +42,14 @@ final class Calls {
      */
     static <X, Q, R> R sync(Pipeline pipeline, Call call, BiFunction<X, Q, R> handler, X first, Q request,
             Answers<R> answers) {
-        Start start = pipeline.start(call);
+        Start start = pipeline.begin(call);
         if (start instanceof Start.Waiting waiting) {
             start = await(waiting);
         }
         if (start instanceof Start.Refused refused) {
             return answers.refused(call, refused);
         }
+        call = (Call) start; // the gate's call when it admitted this one ahead of the SDK
         Duration timeout = call.timeout();
         if (timeout != null) {
             return syncWithTimeout(pipeline, call, () -> handler.apply(first, request), answers, timeout);
@@ -72,7 +73,7 @@ final class Calls {
         try {
             return waiting.next().join();
         } catch (CancellationException | CompletionException e) {
-            waiting.abandon().run();
+            waiting.abandon().accept("the caller stopped waiting");
             throw e;
         }
     }
@@ -139,11 +140,11 @@ final class Calls {
     static <X, Q, R> Mono<R> async(Pipeline pipeline, Call call, BiFunction<X, Q, Mono<R>> handler, X first,
             Q request, Answers<R> answers) {
         return Mono.defer(() -> {
-            Start start = pipeline.start(call);
+            Start start = pipeline.begin(call);
             if (start instanceof Start.Waiting waiting) {
                 return Mono.fromFuture(waiting.next(), false)
                         .flatMap(next -> run(next, call, handler, first, request, answers))
-                        .doOnCancel(waiting.abandon());
+                        .doOnCancel(() -> waiting.abandon().accept("the caller cancelled the call"));
             }
             return run(start, call, handler, first, request, answers);
         });
@@ -154,6 +155,11 @@ final class Calls {
         if (start instanceof Start.Refused refused) {
             return answer(() -> answers.refused(call, refused));
         }
+        return admitted((Call) start, handler, first, request, answers);
+    }
+
+    private static <X, Q, R> Mono<R> admitted(Call call, BiFunction<X, Q, Mono<R>> handler, X first, Q request,
+            Answers<R> answers) {
         Mono<R> guarded = Mono.defer(() -> {
             try (Scope scope = call.makeCurrent()) {
                 return handler.apply(first, request);

@@ -87,13 +87,21 @@ public final class CanonicalJson {
      * @return the hash
      */
     public static String sha256(String canonical) {
+        MessageDigest digest = SHA256.get();
+        digest.reset();
+        return HEX.formatHex(digest.digest(canonical.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static final HexFormat HEX = HexFormat.of();
+
+    /** One digest per thread: looking one up per call costs more than hashing a call's arguments. */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(canonical.getBytes(StandardCharsets.UTF_8)));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every Java platform", e);
         }
-    }
+    });
 
     private static void write(Object value, StringBuilder out, int depth, boolean exact) {
         if (depth > MAX_DEPTH) {

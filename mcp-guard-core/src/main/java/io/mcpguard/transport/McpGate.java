@@ -3,11 +3,16 @@ package io.mcpguard.transport;
 import io.mcpguard.McpGuard;
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.HttpAuthenticator;
+import io.mcpguard.pipeline.Call;
 import io.mcpguard.pipeline.Catalog;
 import io.mcpguard.pipeline.NotFound;
 import io.mcpguard.pipeline.Operation;
 import io.mcpguard.pipeline.Pipeline;
+import io.mcpguard.pipeline.Preadmitted;
+import io.mcpguard.pipeline.Start;
+import io.mcpguard.pipeline.Target;
 import io.mcpguard.policy.Primitive;
+import io.mcpguard.support.CanonicalJson;
 import io.mcpguard.support.Clocks;
 import io.mcpguard.support.LogSafe;
 import io.mcpguard.telemetry.McpTelemetryNames;
@@ -20,6 +25,7 @@ import io.modelcontextprotocol.server.transport.ServerHttpHeaderValidator;
 import io.modelcontextprotocol.server.transport.ServerTransportSecurityException;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -75,6 +81,12 @@ public final class McpGate implements AutoCloseable {
     /** The request attribute that carries the verified identity from the gate to the context extractor. */
     public static final String AGENT_ATTRIBUTE = "io.mcpguard.agent";
 
+    /** The request attribute that carries a call the gate admitted ahead of the SDK to the context extractor. */
+    public static final String PREADMITTED_ATTRIBUTE = Preadmitted.CONTEXT_KEY;
+
+    /** How often a call waiting for approval writes to its stream (to notice a client that went away). */
+    public static final Duration DEFAULT_WAITING_PING = Duration.ofSeconds(10);
+
     /** The largest authenticated request body accepted unless configured otherwise. */
     public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -105,6 +117,7 @@ public final class McpGate implements AutoCloseable {
     private final ThreadPoolExecutor recorder;
     private final ScheduledExecutorService sweeper;
     private final AtomicLong recordsDropped = new AtomicLong();
+    private final WaitingRoom waitingRoom;
 
     private McpGate(Builder builder) {
         this.pipeline = builder.guard.pipeline();
@@ -114,6 +127,7 @@ public final class McpGate implements AutoCloseable {
         this.maxBodyBytes = builder.maxBodyBytes;
         this.mapper = builder.mapper == null ? McpJsonDefaults.getMapper() : builder.mapper;
         this.sessions = new Sessions(builder.sessionsPerAgent, builder.sessionIdle, builder.clock);
+        this.waitingRoom = new WaitingRoom(builder.mode == Mode.STREAMABLE, builder.waitingPing);
         this.recorder = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(4096),
                 daemon("mcp-guard-gate-recorder"), (task, executor) -> recordsDropped.incrementAndGet());
         if (mode == Mode.STREAMABLE && builder.sweepSessions) {
@@ -172,6 +186,13 @@ public final class McpGate implements AutoCloseable {
      */
     public void handle(HttpServletRequest request, HttpServletResponse response, Downstream downstream)
             throws IOException, ServletException {
+        if (request.getDispatcherType() == DispatcherType.ASYNC
+                && request.getAttribute(WaitingRoom.HELD) instanceof WaitingRoom.Body held) {
+            // A call held for approval comes back with its decision: serve it to the SDK as it was sent.
+            request.removeAttribute(WaitingRoom.HELD);
+            forward(request, response, downstream, held.bytes(), held.charset(), held.sessionId());
+            return;
+        }
         String method = request.getMethod();
         if (!"POST".equals(method) && !"GET".equals(method) && !"DELETE".equals(method)) {
             Responses.error(response, 405, -32601, "Method not allowed");
@@ -324,11 +345,79 @@ public final class McpGate implements AutoCloseable {
         if (message instanceof McpSchema.JSONRPCRequest call && answer(call, request, response, agent, sessionId)) {
             return;
         }
+        if (message instanceof McpSchema.JSONRPCRequest call && "tools/call".equals(call.method())
+                && admitAhead(call, request, response, downstream, agent, sessionId, body, charset)) {
+            return;
+        }
+        if (message instanceof McpSchema.JSONRPCNotification note && "notifications/cancelled".equals(note.method())
+                && note.params() instanceof Map<?, ?> cancelled) {
+            waitingRoom.cancel(heldKey(sessionId, cancelled.get("requestId")), agent.agentId());
+        }
+        forward(request, response, downstream, body, charset, sessionId);
+    }
+
+    private void forward(HttpServletRequest request, HttpServletResponse response, Downstream downstream,
+            byte[] body, Charset charset, String sessionId) throws IOException, ServletException {
         var wrapped = new Wrappers.SanitizingResponse(response);
-        downstream.serve(new Wrappers.BodyRequest(request, body, charset, null), wrapped);
+        try {
+            downstream.serve(new Wrappers.BodyRequest(request, body, charset, null), wrapped);
+        } finally {
+            if (request.getAttribute(PREADMITTED_ATTRIBUTE) instanceof Preadmitted pre) {
+                pre.unclaimed();
+            }
+        }
         if (sessionId != null) {
             forgetIfTransportLost(sessionId, wrapped);
         }
+    }
+
+    /**
+     * In the waiting mode, a call that may need a person is admitted here, ahead of the SDK: if it must wait, the
+     * request is held in the waiting room (no thread, slot or permit); otherwise the decision goes to the handler
+     * with the request. Returns whether the request was handled.
+     */
+    private boolean admitAhead(McpSchema.JSONRPCRequest jsonrpc, HttpServletRequest request,
+            HttpServletResponse response, Downstream downstream, AgentIdentity agent, String sessionId, byte[] body,
+            Charset charset) throws IOException, ServletException {
+        McpSchema.CallToolRequest params = params(jsonrpc, McpSchema.CallToolRequest.class);
+        Target target = params == null ? null : pipeline.catalog().view(agent).tool(params.name());
+        if (target == null || !pipeline.waitsInGate(target)) {
+            return false;
+        }
+        Call call = new Call(Operation.TOOL_CALL, target, params.name(), params.arguments(), params.meta(),
+                context(request), sessionId, null);
+        Start start = pipeline.start(call);
+        if (start instanceof Start.Waiting waiting) {
+            String owner = sessionId;
+            waitingRoom.hold(heldKey(sessionId, jsonrpc.id()), agent.agentId(), call, waiting, request, response,
+                    new WaitingRoom.Body(body, charset, sessionId),
+                    () -> owner == null || sessions.owned(owner, agent.agentId()) != null);
+            return true;
+        }
+        request.setAttribute(PREADMITTED_ATTRIBUTE, new Preadmitted(call, start));
+        forward(request, response, downstream, body, charset, sessionId);
+        return true;
+    }
+
+    /** A held call's name for {@code notifications/cancelled}: its session and its JSON-RPC id as JSON. */
+    private String heldKey(String sessionId, Object requestId) {
+        if (requestId == null) {
+            return null;
+        }
+        try {
+            return (sessionId == null ? "" : sessionId) + '\u0000' + CanonicalJson.ofExact(requestId);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Returns how many calls wait for approval in the gate.
+     *
+     * @return the count
+     */
+    public int heldCalls() {
+        return waitingRoom.size();
     }
 
     private void initialize(HttpServletRequest request, HttpServletResponse response, Downstream downstream,
@@ -646,6 +735,7 @@ public final class McpGate implements AutoCloseable {
 
     @Override
     public void close() {
+        waitingRoom.close();
         if (sweeper != null) {
             sweeper.shutdownNow();
         }
@@ -676,8 +766,11 @@ public final class McpGate implements AutoCloseable {
             if (request == null || !(request.getAttribute(AGENT_ATTRIBUTE) instanceof AgentIdentity agent)) {
                 return McpTransportContext.EMPTY;
             }
-            Map<String, Object> values = new HashMap<>(4);
+            Map<String, Object> values = new HashMap<>(8);
             values.put(AgentIdentity.CONTEXT_KEY, agent);
+            if (request.getAttribute(PREADMITTED_ATTRIBUTE) instanceof Preadmitted pre) {
+                values.put(Preadmitted.CONTEXT_KEY, pre);
+            }
             values.put(McpTelemetryNames.CONTEXT_NETWORK_TRANSPORT, "tcp");
             String address = request.getRemoteAddr();
             if (address != null) {
@@ -720,6 +813,7 @@ public final class McpGate implements AutoCloseable {
         private Clock clock = Clocks.monotonic();
         private McpJsonMapper mapper;
         private boolean sweepSessions = true;
+        private Duration waitingPing = DEFAULT_WAITING_PING;
 
         private Builder(McpGuard guard, HttpAuthenticator authenticator) {
             this.guard = Objects.requireNonNull(guard, "guard");
@@ -817,6 +911,22 @@ public final class McpGate implements AutoCloseable {
          */
         public Builder jsonMapper(McpJsonMapper mapper) {
             this.mapper = Objects.requireNonNull(mapper, "mapper");
+            return this;
+        }
+
+        /**
+         * Sets how often a call waiting for approval in the gate writes to its stream, to notice a client that went
+         * away. Default {@link McpGate#DEFAULT_WAITING_PING}.
+         *
+         * @param interval 10 ms to 5 minutes
+         * @return this builder
+         */
+        public Builder waitingPing(Duration interval) {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.compareTo(Duration.ofMillis(10)) < 0 || interval.compareTo(Duration.ofMinutes(5)) > 0) {
+                throw new IllegalArgumentException("waitingPing must be between 10 ms and 5 minutes, got " + interval);
+            }
+            this.waitingPing = interval;
             return this;
         }
 

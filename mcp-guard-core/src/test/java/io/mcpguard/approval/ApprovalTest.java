@@ -2,26 +2,31 @@ package io.mcpguard.approval;
 
 import static io.mcpguard.testing.GuardedInMemory.reason;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mcpguard.GuardEvent;
 import io.mcpguard.McpGuard;
 import io.mcpguard.Policy;
 import io.mcpguard.identity.AgentIdentity;
-import io.mcpguard.support.CanonicalJson;
+import io.mcpguard.policy.ArgumentCondition;
 import io.mcpguard.policy.ToolMatcher;
+import io.mcpguard.quota.ConcurrencyRule;
 import io.mcpguard.quota.QuotaRule;
+import io.mcpguard.support.CanonicalJson;
 import io.mcpguard.testing.GuardedInMemory;
 import io.mcpguard.testing.Tools;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.server.McpServerFeatures;
-import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpSchema;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -31,27 +36,30 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The human approval gate, through a real guarded SDK server and real clients. */
+/**
+ * The approval gate through a real guarded SDK server and real clients: out of band, bound to the action, used once,
+ * never by the agent itself.
+ */
 class ApprovalTest {
 
-    static final AgentIdentity BILLING = AgentIdentity.builder("billing-agent").scopes("billing").build();
+    static final AgentIdentity BILLING = AgentIdentity.builder("billing-agent").scopes("billing")
+            .principals("carol@example.com").build();
 
     final AtomicInteger refundsRun = new AtomicInteger();
     final AtomicInteger deletesRun = new AtomicInteger();
     final List<GuardEvent> events = new CopyOnWriteArrayList<>();
+    final List<GuardedInMemory> servers = new ArrayList<>();
     GuardedInMemory server;
 
     @AfterEach
     void close() {
-        if (server != null) {
-            server.close();
-        }
+        servers.forEach(GuardedInMemory::close);
     }
 
     /** An irreversible refund tool; its schema leaves {@code amount} untyped so conditions see raw values. */
-    McpServerFeatures.SyncToolSpecification refund() {
+    McpServerFeatures.SyncToolSpecification refund(String description) {
         var tool = Reversibility.IRREVERSIBLE.annotate(McpSchema.Tool.builder().name("issue_refund")
-                .inputSchema(Map.of("type", "object")).build());
+                .description(description).inputSchema(Map.of("type", "object")).build());
         return new McpServerFeatures.SyncToolSpecification(tool, (exchange, request) -> {
             refundsRun.incrementAndGet();
             return Tools.text("refunded " + request.arguments().get("amount"));
@@ -66,7 +74,7 @@ class ApprovalTest {
         });
     }
 
-    Policy.Builder policy() {
+    static Policy.Builder policy() {
         return Policy.builder().scope("billing", ToolMatcher.all())
                 .approval(ApprovalRule.forTools(ToolMatcher.names("issue_refund"))
                         .when(ArgumentCondition.numberAbove("amount", 100)));
@@ -75,7 +83,9 @@ class ApprovalTest {
     McpSyncClient serve(Policy policy, Consumer<McpGuard.Builder> configure) {
         McpGuard.Builder builder = McpGuard.builder().policy(policy).eventListener(events::add);
         configure.accept(builder);
-        server = new GuardedInMemory(builder.build(), List.of(refund(), deleteCustomer(), Tools.echo("get_order")));
+        server = new GuardedInMemory(builder.build(), List.of(refund("Refunds an order"), deleteCustomer(),
+                Tools.echo("get_order")));
+        servers.add(server);
         return server.session(BILLING);
     }
 
@@ -88,12 +98,26 @@ class ApprovalTest {
         return client.callTool(new CallToolRequest("issue_refund", args));
     }
 
+    static String approvalId(CallToolResult result) {
+        return (String) result.meta().get("io.mcpguard/approvalId");
+    }
+
+    List<GuardEvent.ApprovalChanged> changes() {
+        List<GuardEvent.ApprovalChanged> out = new ArrayList<>();
+        for (GuardEvent e : events) {
+            if (e instanceof GuardEvent.ApprovalChanged c) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
     @Test
-    void aSmallRefundRunsAloneAndALargeOneWaitsForAHuman() throws Exception {
+    void aSmallRefundRunsAloneAndALargeOneWaitsForAPersonBoundToTheExactAction() throws Exception {
         ApprovalQueue queue = ApprovalQueue.create();
         CountDownLatch asked = new CountDownLatch(1);
         queue.onRequest(request -> asked.countDown());
-        McpSyncClient billing = serve(policy().build(), b -> b.approvals(queue));
+        McpSyncClient billing = serve(policy().build(), b -> b.approvals(queue).approvalMode(ApprovalMode.WAIT));
 
         assertThat(reason(refund(billing, 25))).isEqualTo("ok");
         assertThat(queue.pending()).isEmpty();
@@ -101,26 +125,42 @@ class ApprovalTest {
         CompletableFuture<CallToolResult> large = CompletableFuture.supplyAsync(() -> refund(billing, 250));
         assertThat(asked.await(10, TimeUnit.SECONDS)).isTrue();
         ApprovalRequest request = queue.pending().get(0);
+        assertThat(request.id()).matches("A-[0-9a-f]{32}");
         assertThat(request.agent().agentId()).isEqualTo("billing-agent");
-        assertThat(request.agent().credentialId()).isEqualTo("none");
         assertThat(request.tool()).isEqualTo("issue_refund");
         assertThat(request.canonicalArguments()).isEqualTo("{\"amount\":250,\"orderId\":\"o-1\"}");
         assertThat(request.argumentsSha256()).isEqualTo(CanonicalJson.sha256(request.canonicalArguments()));
+        assertThat(request.policySha256()).isEqualTo(policy().build().fingerprint());
+        assertThat(request.toolSha256()).hasSize(64);
+        assertThat(request.actionDigest()).isEqualTo(io.mcpguard.approval.internal.Approvals.actionDigest(
+                BILLING, "issue_refund", request.toolSha256(), Map.of("orderId", "o-1", "amount", 250),
+                request.policySha256()));
         assertThat(request.reversibility()).isEqualTo(Reversibility.IRREVERSIBLE);
-        assertThat(request.rule()).isEqualTo("approval tools=names(issue_refund) when amount > 100");
+        assertThat(request.rule()).isEqualTo("approval tools=names(issue_refund) when amount > 100 by person");
+        assertThat(request.requiredApprovers()).isEqualTo(1);
         assertThat(large).isNotDone();
         assertThat(refundsRun).hasValue(1);
 
-        assertThat(queue.approve(request.id(), "alice@example.com", "matches ticket 4711")).isTrue();
+        assertThat(queue.approve(request.id(), "alice@example.com", "matches ticket 4711"))
+                .isEqualTo(ApprovalQueue.Answer.DECIDED);
 
         assertThat(Tools.firstText(large.get(10, TimeUnit.SECONDS))).isEqualTo("refunded 250");
         assertThat(refundsRun).hasValue(2);
-        assertThat(events).filteredOn(GuardEvent.ApprovalResolved.class::isInstance).singleElement()
-                .satisfies(e -> {
-                    var resolved = (GuardEvent.ApprovalResolved) e;
-                    assertThat(resolved.approved()).isTrue();
-                    assertThat(resolved.approver()).isEqualTo("alice@example.com");
-                });
+        assertThat(changes()).extracting(c -> c.state().code() + " " + c.approvers())
+                .containsExactly("granted [alice@example.com]", "consumed []");
+    }
+
+    @Test
+    void approvalIdsAreUnguessable() {
+        Set<String> ids = new HashSet<>();
+        McpSyncClient billing = serve(policy().approvalRequests(1000, Duration.ofHours(1)).build(),
+                b -> b.approvals(ApprovalQueue.create()));
+        for (int i = 0; i < 50; i++) {
+            String id = approvalId(refund(billing, 1000 + i));
+            assertThat(id).matches("A-[0-9a-f]{32}");
+            ids.add(id);
+        }
+        assertThat(ids).hasSize(50);
     }
 
     @Test
@@ -142,7 +182,7 @@ class ApprovalTest {
     }
 
     @Test
-    void irreversibleToolsNeedApprovalByDefaultAndTheDefaultHandlerDenies() {
+    void irreversibleToolsNeedAPersonByDefaultAndTheDefaultHandlerDenies() {
         McpSyncClient billing = serve(policy().build(), b -> { });
 
         CallToolResult result = billing.callTool(new CallToolRequest("delete_customer", Map.of("id", "c-1")));
@@ -161,7 +201,6 @@ class ApprovalTest {
         McpSyncClient billing = serve(policy().irreversibleNeedsApproval(false).build(), b -> { });
         assertThat(reason(billing.callTool(new CallToolRequest("delete_customer", Map.of("id", "c-1")))))
                 .isEqualTo("ok");
-        server.close();
 
         McpSyncClient again = serve(policy().approval(ApprovalRule.never(ToolMatcher.names("delete_customer")))
                 .build(), b -> { });
@@ -170,17 +209,18 @@ class ApprovalTest {
     }
 
     @Test
-    void theApprovalTimeoutDenies() {
+    void theApprovalTimeoutDeniesAWaitingCall() {
         ApprovalQueue queue = ApprovalQueue.create();
         McpSyncClient billing = serve(policy().build(),
-                b -> b.approvals(queue).approvalTimeout(Duration.ofMillis(100)));
+                b -> b.approvals(queue).approvalMode(ApprovalMode.WAIT).approvalTimeout(Duration.ofMillis(100)));
 
         CallToolResult result = refund(billing, 500);
 
         assertThat(reason(result)).isEqualTo("approval_timeout");
         assertThat(Tools.firstText(result)).contains("not approved in time (no decision within 100 ms");
-        assertThat(queue.pending()).as("the abandoned request leaves the queue").isEmpty();
+        assertThat(queue.pending()).as("the withdrawn request leaves the queue").isEmpty();
         assertThat(refundsRun).hasValue(0);
+        assertThat(changes()).extracting(c -> c.state()).containsExactly(ApprovalState.EXPIRED);
     }
 
     @Test
@@ -197,8 +237,6 @@ class ApprovalTest {
             CallToolResult result = refund(billing, 500);
             assertThat(reason(result)).isEqualTo("approval_denied");
             assertThat(Tools.firstText(result)).doesNotContain("approval service down", "boom");
-            server.close();
-            server = null;
         }
         assertThat(refundsRun).hasValue(0);
     }
@@ -217,14 +255,86 @@ class ApprovalTest {
     }
 
     @Test
+    void aPersonsApprovalIsNeverAskedOfTheCallingClient() {
+        ApprovalQueue queue = ApprovalQueue.create();
+        serve(policy().build(), b -> b.approvals(queue));
+        AtomicInteger elicited = new AtomicInteger();
+        McpSyncClient autoAccepting = server.session(BILLING, spec -> spec
+                .capabilities(McpSchema.ClientCapabilities.builder().elicitation().build())
+                .elicitation(request -> {
+                    elicited.incrementAndGet();
+                    return new McpSchema.ElicitResult(McpSchema.ElicitResult.Action.ACCEPT, Map.of("approve", true));
+                }));
+
+        assertThat(reason(refund(autoAccepting, 250))).isEqualTo("approval_pending");
+        assertThat(reason(autoAccepting.callTool(new CallToolRequest("delete_customer", Map.of("id", "c-1")))))
+                .isEqualTo("approval_pending");
+        assertThat(elicited).hasValue(0);
+        assertThat(refundsRun).hasValue(0);
+        assertThat(deletesRun).hasValue(0);
+        assertThat(queue.pending()).hasSize(2);
+    }
+
+    @Test
+    void anAgentCannotApproveItsOwnCallThroughTheQueueOrAHandler() {
+        ApprovalQueue queue = ApprovalQueue.create();
+        McpSyncClient billing = serve(policy().build(), b -> b.approvals(queue));
+        String id = approvalId(refund(billing, 250));
+
+        assertThat(queue.approve(id, "billing-agent", "me")).isEqualTo(ApprovalQueue.Answer.SELF_APPROVAL);
+        assertThat(queue.approve(id, "BILLING-AGENT", "me")).isEqualTo(ApprovalQueue.Answer.SELF_APPROVAL);
+        assertThat(queue.approve(id, "carol@example.com", "my agent")).as("the agent's principal")
+                .isEqualTo(ApprovalQueue.Answer.SELF_APPROVAL);
+        assertThat(reason(refund(billing, 250))).isEqualTo("approval_pending");
+        assertThat(changes()).extracting(c -> c.state() + " " + c.approvers()).containsExactly(
+                "ANSWER_IGNORED [billing-agent]", "ANSWER_IGNORED [BILLING-AGENT]",
+                "ANSWER_IGNORED [carol@example.com]");
+
+        // A handler that reports the agent as its approver is not believed either.
+        McpSyncClient other = serve(policy().build(), b -> b.approvals(request -> CompletableFuture.completedFuture(
+                ApprovalDecision.approve("billing-agent", "looks fine to me"))));
+        CallToolResult selfApproved = refund(other, 250);
+        assertThat(reason(selfApproved)).isEqualTo("approval_denied");
+        assertThat(Tools.firstText(selfApproved)).contains("self-approval refused");
+        assertThat(refundsRun).hasValue(0);
+    }
+
+    @Test
+    void fourEyesNeedTwoDistinctApprovers() {
+        ApprovalQueue queue = ApprovalQueue.create();
+        McpSyncClient billing = serve(Policy.builder().scope("billing", ToolMatcher.all())
+                .approval(ApprovalRule.forTools(ToolMatcher.names("issue_refund")).approvers(2)).build(),
+                b -> b.approvals(queue));
+        String id = approvalId(refund(billing, 5000));
+        assertThat(queue.get(id)).get().extracting(ApprovalRequest::requiredApprovers).isEqualTo(2);
+
+        assertThat(queue.approve(id, "alice", "ok")).isEqualTo(ApprovalQueue.Answer.COUNTED);
+        assertThat(queue.approve(id, "ALICE", "ok again")).isEqualTo(ApprovalQueue.Answer.ALREADY_COUNTED);
+        assertThat(reason(refund(billing, 5000))).isEqualTo("approval_pending");
+        assertThat(queue.approve(id, "bob", "ok")).isEqualTo(ApprovalQueue.Answer.DECIDED);
+
+        assertThat(reason(refund(billing, 5000))).isEqualTo("ok");
+        assertThat(changes()).filteredOn(c -> c.state() == ApprovalState.GRANTED).singleElement()
+                .extracting(GuardEvent.ApprovalChanged::approvers).isEqualTo(List.of("alice", "bob"));
+
+        // A handler claiming one approver for a four-eyes rule is not enough.
+        McpSyncClient single = serve(Policy.builder().scope("billing", ToolMatcher.all())
+                .approval(ApprovalRule.forTools(ToolMatcher.names("issue_refund")).approvers(2)).build(),
+                b -> b.approvals(request -> CompletableFuture.completedFuture(
+                        ApprovalDecision.approve(List.of("alice", "Alice"), "twice"))));
+        assertThat(Tools.firstText(refund(single, 5000))).contains("needs 2 distinct approvers, got 1");
+        assertThat(refundsRun).hasValue(1);
+    }
+
+    @Test
     void deferredApprovalIsBoundToTheExactArgumentsAndUsedOnce() {
         ApprovalQueue queue = ApprovalQueue.create();
-        McpSyncClient billing = serve(policy().build(), b -> b.approvals(queue).approvalMode(ApprovalMode.DEFER));
+        McpSyncClient billing = serve(policy().build(), b -> b.approvals(queue));
 
         CallToolResult pending = refund(billing, 250);
         assertThat(reason(pending)).isEqualTo("approval_pending");
         assertThat(pending.meta()).containsEntry("io.mcpguard/retryAfterMs", 10_000);
-        String approvalId = (String) pending.meta().get("io.mcpguard/approvalId");
+        String approvalId = approvalId(pending);
         assertThat(reason(refund(billing, 250))).as("asking again does not ask twice").isEqualTo("approval_pending");
         assertThat(queue.pending()).singleElement().extracting(ApprovalRequest::id).isEqualTo(approvalId);
 
@@ -232,21 +342,76 @@ class ApprovalTest {
 
         CallToolResult tampered = refund(billing, 251);
         assertThat(reason(tampered)).isEqualTo("approval_pending");
-        assertThat(tampered.meta().get("io.mcpguard/approvalId")).isNotEqualTo(approvalId);
-        // The identical call, keys in another order and the amount written differently, runs once.
+        assertThat(approvalId(tampered)).isNotEqualTo(approvalId);
+        // The identical call from another session, keys in another order and the amount written differently.
         Map<String, Object> reordered = new LinkedHashMap<>();
         reordered.put("amount", 250.0);
         reordered.put("orderId", "o-1");
-        assertThat(reason(billing.callTool(new CallToolRequest("issue_refund", reordered)))).isEqualTo("ok");
+        McpSyncClient otherSession = server.session(BILLING);
+        assertThat(reason(otherSession.callTool(new CallToolRequest("issue_refund", reordered)))).isEqualTo("ok");
         assertThat(reason(refund(billing, 250))).as("an approval is used once").isEqualTo("approval_pending");
         assertThat(refundsRun).hasValue(1);
     }
 
     @Test
+    void anotherAgentsIdenticalCallDoesNotUseTheApproval() {
+        ApprovalQueue queue = ApprovalQueue.create();
+        McpSyncClient billing = serve(policy().build(), b -> b.approvals(queue));
+        String id = approvalId(refund(billing, 250));
+        queue.approve(id, "alice", "ok");
+
+        McpSyncClient twin = server.session(AgentIdentity.builder("billing-agent-2").scopes("billing").build());
+        CallToolResult result = refund(twin, 250);
+        assertThat(reason(result)).isEqualTo("approval_pending");
+        assertThat(approvalId(result)).isNotEqualTo(id);
+        assertThat(refundsRun).hasValue(0);
+    }
+
+    @Test
+    void aRedefinedToolVoidsAGrantedApproval() {
+        ApprovalQueue queue = ApprovalQueue.create();
+        McpGuard guard = McpGuard.builder().policy(policy().build()).approvals(queue).eventListener(events::add)
+                .build();
+        server = new GuardedInMemory(guard, List.of(refund("Refunds an order")));
+        servers.add(server);
+        McpSyncClient billing = server.session(BILLING);
+        String id = approvalId(refund(billing, 250));
+        queue.approve(id, "alice", "ok");
+
+        // The server replaces the tool: same name, new definition (a description the approver never saw).
+        server.server().removeTool("issue_refund");
+        server.server().addTool(guard.wrap(refund("Refunds an order, and closes the customer's account")));
+
+        CallToolResult result = refund(billing, 250);
+        assertThat(reason(result)).isEqualTo("approval_action_changed");
+        assertThat(Tools.firstText(result)).contains("the action changed since approval " + id);
+        assertThat(refundsRun).hasValue(0);
+        assertThat(changes()).extracting(GuardEvent.ApprovalChanged::state)
+                .containsExactly(ApprovalState.GRANTED, ApprovalState.VOIDED);
+        assertThat(reason(refund(billing, 250))).as("a new approval is needed").isEqualTo("approval_pending");
+    }
+
+    @Test
+    void aChangedPolicyVoidsAnApprovalGrantedUnderTheOldOneOnASharedStore() {
+        ApprovalStore shared = InMemoryApprovalStore.create();
+        ApprovalQueue queue = ApprovalQueue.create();
+        McpSyncClient before = serve(policy().build(), b -> b.approvals(queue).approvalStore(shared));
+        String id = approvalId(refund(before, 250));
+        queue.approve(id, "alice", "ok");
+
+        // A replica with a new policy (a wider scope) answers the retry.
+        Policy changed = policy().scope("reports", ToolMatcher.names("get_order")).build();
+        McpSyncClient after = serve(changed, b -> b.approvals(queue).approvalStore(shared));
+        assertThat(reason(refund(after, 250))).isEqualTo("approval_action_changed");
+        assertThat(refundsRun).hasValue(0);
+        assertThat(shared.get(id)).get().extracting(ApprovalStore.Entry::state).isEqualTo(ApprovalState.VOIDED);
+    }
+
+    @Test
     void twoIdenticalCallsRacingOnOneApprovalRunOnce() throws Exception {
         ApprovalQueue queue = ApprovalQueue.create();
-        McpSyncClient billing = serve(policy().build(), b -> b.approvals(queue).approvalMode(ApprovalMode.DEFER));
-        String approvalId = (String) refund(billing, 250).meta().get("io.mcpguard/approvalId");
+        McpSyncClient billing = serve(policy().build(), b -> b.approvals(queue));
+        String approvalId = approvalId(refund(billing, 250));
         queue.approve(approvalId, "alice", "ok");
         List<McpSyncClient> sessions = List.of(billing, server.session(BILLING), server.session(BILLING));
 
@@ -268,22 +433,25 @@ class ApprovalTest {
     @Test
     void aDeniedDeferredApprovalIsReportedOnTheRetry() {
         ApprovalQueue queue = ApprovalQueue.create();
-        McpSyncClient billing = serve(policy().build(), b -> b.approvals(queue).approvalMode(ApprovalMode.DEFER));
-        String approvalId = (String) refund(billing, 250).meta().get("io.mcpguard/approvalId");
+        McpSyncClient billing = serve(policy().build(), b -> b.approvals(queue));
+        String approvalId = approvalId(refund(billing, 250));
 
-        queue.deny(approvalId, "bob", "refund exceeds the order");
+        assertThat(queue.deny(approvalId, "bob", "refund exceeds the order"))
+                .isEqualTo(ApprovalQueue.Answer.DECIDED);
 
         CallToolResult denied = refund(billing, 250);
         assertThat(reason(denied)).isEqualTo("approval_denied");
         assertThat(Tools.firstText(denied)).contains("refund exceeds the order", approvalId);
+        assertThat(reason(refund(billing, 250))).as("still denied, not asked again").isEqualTo("approval_denied");
         assertThat(refundsRun).hasValue(0);
+        assertThat(queue.approve(approvalId, "alice", "late")).isEqualTo(ApprovalQueue.Answer.NOT_PENDING);
     }
 
     @Test
     void agentsCannotFloodApprovers() {
         ApprovalQueue queue = ApprovalQueue.create();
         McpSyncClient billing = serve(policy().approvalRequests(2, Duration.ofHours(1)).build(),
-                b -> b.approvals(queue).approvalMode(ApprovalMode.DEFER).clock(io.mcpguard.testing.MutableClock.start()));
+                b -> b.approvals(queue).clock(io.mcpguard.testing.MutableClock.start()));
 
         assertThat(reason(refund(billing, 201))).isEqualTo("approval_pending");
         assertThat(reason(refund(billing, 202))).isEqualTo("approval_pending");
@@ -295,7 +463,7 @@ class ApprovalTest {
     }
 
     @Test
-    void quotasAreCheckedBeforeAnyHumanIsAsked() {
+    void quotasAreCheckedBeforeAnyPersonIsAsked() {
         List<ApprovalRequest> asked = new CopyOnWriteArrayList<>();
         McpSyncClient billing = serve(policy().quota(QuotaRule.perAgentAndTool(1, Duration.ofMinutes(1))).build(),
                 b -> b.approvals(request -> {
@@ -318,8 +486,43 @@ class ApprovalTest {
     }
 
     @Test
-    void elicitationAsksTheHumanAtTheClientAndIsRefusedWithoutTheCapability() {
-        serve(policy().build(), b -> b.approvals(ElicitationApprovalHandler.create()));
+    void aWaitingCallHoldsNoConcurrencySlotAndWaitingCallsPerAgentAreCapped() throws Exception {
+        ApprovalQueue queue = ApprovalQueue.create();
+        CountDownLatch asked = new CountDownLatch(1);
+        queue.onRequest(request -> asked.countDown());
+        McpSyncClient billing = serve(policy().concurrency(ConcurrencyRule.perAgent(1)).build(),
+                b -> b.approvals(queue).approvalMode(ApprovalMode.WAIT).maxWaitingPerAgent(1));
+
+        CompletableFuture<CallToolResult> waiting = CompletableFuture.supplyAsync(() -> refund(billing, 250));
+        assertThat(asked.await(10, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(reason(billing.callTool(new CallToolRequest("get_order", Map.of("id", "o-1")))))
+                .as("the only slot is free while the refund waits").isEqualTo("ok");
+        CallToolResult second = refund(server.session(BILLING), 300);
+        assertThat(reason(second)).isEqualTo("approval_wait_limited");
+        assertThat(queue.pending()).hasSize(1);
+
+        queue.approve(queue.pending().get(0).id(), "alice", "ok");
+        assertThat(reason(waiting.get(10, TimeUnit.SECONDS))).isEqualTo("ok");
+        assertThat(reason(refund(billing, 25))).as("the cap is free again").isEqualTo("ok");
+    }
+
+    @Test
+    void clientConfirmationIsAnExplicitWeakerOptInRefusedForIrreversibleToolsUnlessTheRiskIsNamed() {
+        Policy unnamedRisk = Policy.builder().scope("billing", ToolMatcher.all())
+                .approval(ApprovalRule.forTools(ToolMatcher.names("issue_refund")).confirmedByClientUser()).build();
+        assertThatThrownBy(() -> serve(unnamedRisk, b -> { }))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("irreversible tool 'issue_refund'")
+                .hasMessageContaining("AGENT_CAN_CONFIRM_ITS_OWN_IRREVERSIBLE_CALLS");
+
+        Policy namedRisk = Policy.builder().scope("billing", ToolMatcher.all())
+                .approval(ApprovalRule.forTools(ToolMatcher.names("issue_refund")).confirmedByClientUser()
+                        .acceptingRisk(ClientConfirmationRisk.AGENT_CAN_CONFIRM_ITS_OWN_IRREVERSIBLE_CALLS))
+                .build();
+        assertThat(namedRisk.canonicalForm()).contains("by client_user accepting "
+                + "AGENT_CAN_CONFIRM_ITS_OWN_IRREVERSIBLE_CALLS");
+        serve(namedRisk, b -> { });
         List<String> asked = new CopyOnWriteArrayList<>();
         McpSyncClient withUser = server.session(BILLING, spec -> spec
                 .capabilities(McpSchema.ClientCapabilities.builder().elicitation().build())
@@ -338,7 +541,25 @@ class ApprovalTest {
         assertThat(reason(refund(decliningUser, 500))).isEqualTo("approval_denied");
         CallToolResult refused = refund(noCapability, 500);
         assertThat(reason(refused)).isEqualTo("approval_denied");
-        assertThat(Tools.firstText(refused)).contains("the client does not support elicitation");
+        assertThat(Tools.firstText(refused)).contains("client does not support elicitation");
         assertThat(refundsRun).hasValue(1);
+        assertThat(changes()).filteredOn(c -> c.state() == ApprovalState.GRANTED).singleElement()
+                .extracting(GuardEvent.ApprovalChanged::approvers).isEqualTo(List.of("client-user:billing-agent"));
+    }
+
+    @Test
+    void ruleBuildersRefuseContradictions() {
+        ApprovalRule rule = ApprovalRule.forTools(ToolMatcher.names("x"));
+        assertThatThrownBy(() -> rule.approvers(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> rule.approvers(ApprovalRule.MAX_APPROVERS + 1))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> rule.approvers(2).confirmedByClientUser()).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> rule.confirmedByClientUser().approvers(2)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> rule.acceptingRisk(ClientConfirmationRisk.AGENT_CAN_CONFIRM_ITS_OWN_IRREVERSIBLE_CALLS))
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> ApprovalRule.never(ToolMatcher.names("x")).approvers(2))
+                .isInstanceOf(IllegalStateException.class);
+        assertThat(rule.approvers(3).canonical()).isEqualTo("approval tools=names(x) always by person x3");
+        assertThat(ApprovalRule.never(ToolMatcher.names("x")).canonical()).isEqualTo("approval tools=names(x) never");
     }
 }

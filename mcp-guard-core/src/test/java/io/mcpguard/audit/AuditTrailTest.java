@@ -96,7 +96,7 @@ class AuditTrailTest {
         assertThat(result.signedCheckpoints()).isGreaterThanOrEqualTo(2);
         AuditQuery query = AuditQuery.load(file);
         assertThat(query.all()).extracting(r -> r.get("type")).contains("list", "call.decision",
-                "call.outcome", "approval.requested", "approval.resolved", "breaker.state");
+                "call.outcome", "approval.requested", "approval.granted", "approval.consumed", "breaker.state");
         List<Map<String, Object>> support = query.forAgent("support-bot");
         assertThat(support).extracting(r -> r.get("type") + ":" + r.getOrDefault("decision",
                 r.getOrDefault("outcome", r.get("listed")))).containsExactly(
@@ -109,9 +109,13 @@ class AuditTrailTest {
         assertThat(support.get(5).get("errorId").toString()).matches("E-[0-9a-f]{12}");
         assertThat(query.forRun("run-7")).hasSize(6);
         assertThat(query.forAgent("billing-agent")).extracting(r -> r.get("type")).containsExactly(
-                "approval.requested", "approval.resolved", "call.decision", "call.outcome");
-        assertThat(query.forAgent("billing-agent").get(1)).containsEntry("approver", "alice@example.com")
-                .containsEntry("approved", true);
+                "approval.requested", "approval.granted", "approval.consumed", "call.decision", "call.outcome");
+        assertThat(query.forAgent("billing-agent").get(0)).containsKey("actionDigest").containsEntry("kind", "person")
+                .containsEntry("approvers", 1);
+        assertThat(query.forAgent("billing-agent").get(1)).containsEntry("approvers", "alice@example.com")
+                .containsEntry("reason", "ticket 4711");
+        assertThat(query.forAgent("billing-agent").get(3)).containsEntry("approvalId",
+                query.forAgent("billing-agent").get(0).get("approvalId"));
         assertThat(query.touched("billing-agent")).singleElement().asString().contains("issue_refund", "success");
     }
 

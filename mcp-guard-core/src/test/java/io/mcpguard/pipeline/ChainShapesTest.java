@@ -9,12 +9,12 @@ import io.mcpguard.ResultMeta;
 import io.mcpguard.approval.ApprovalMode;
 import io.mcpguard.approval.ApprovalQueue;
 import io.mcpguard.approval.ApprovalRule;
-import io.mcpguard.approval.ArgumentCondition;
 import io.mcpguard.approval.Reversibility;
 import io.mcpguard.audit.AuditRecord;
 import io.mcpguard.audit.AuditSink;
 import io.mcpguard.breaker.BreakerRule;
 import io.mcpguard.identity.AgentIdentity;
+import io.mcpguard.policy.ArgumentCondition;
 import io.mcpguard.policy.PromptMatcher;
 import io.mcpguard.policy.ResourceMatcher;
 import io.mcpguard.policy.ToolMatcher;
@@ -26,9 +26,9 @@ import io.mcpguard.testing.Tools;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.spec.McpError;
-import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpSchema;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -263,7 +263,7 @@ class ChainShapesTest {
         CallToolResult pending = billing.callTool(call("issue_refund", Map.of("amount", 250)));
         assertThat(reason(pending)).isEqualTo("approval_pending");
         String id = String.valueOf(pending.meta().get(ResultMeta.APPROVAL_ID));
-        assertThat(queue.approve(id, "alice", "checked")).isTrue();
+        assertThat(queue.approve(id, "alice", "checked")).isEqualTo(ApprovalQueue.Answer.DECIDED);
 
         assertThat(reason(billing.callTool(call("issue_refund", Map.of("amount", 9999))))).as("other arguments")
                 .isEqualTo("approval_pending");

@@ -60,11 +60,37 @@ public final class GatedHttp implements AutoCloseable {
      */
     public static GatedHttp streamable(McpGuard guard, HttpAuthenticator authenticator, Served served,
             Consumer<McpGuardHttp.Builder<HttpServletStreamableServerTransportProvider>> settings) throws Exception {
+        return streamable(guard, authenticator, served, settings, 0);
+    }
+
+    /**
+     * Serves over Streamable HTTP with gate settings and at most {@code maxThreads} request threads.
+     *
+     * @param guard the guard
+     * @param authenticator how callers are verified
+     * @param served what it serves
+     * @param settings gate settings
+     * @param maxThreads Tomcat's request threads, or 0 for its default
+     * @return the running server
+     * @throws Exception if Tomcat cannot start
+     */
+    public static GatedHttp streamable(McpGuard guard, HttpAuthenticator authenticator, Served served,
+            Consumer<McpGuardHttp.Builder<HttpServletStreamableServerTransportProvider>> settings, int maxThreads)
+            throws Exception {
         var builder = McpGuardHttp.streamable(guard, authenticator);
         settings.accept(builder);
         McpGuardHttp<HttpServletStreamableServerTransportProvider> http = builder.build();
         var sdk = served.syncImmediate(guard, http.transport());
-        return new GatedHttp(guard, http, sdk::close, Tomcats.start(http.servlet(), "/mcp"));
+        return new GatedHttp(guard, http, sdk::close, Tomcats.start(http.servlet(), "/mcp", maxThreads));
+    }
+
+    /**
+     * Returns the port.
+     *
+     * @return the local port
+     */
+    public int port() {
+        return tomcat.port();
     }
 
     /**

@@ -48,6 +48,19 @@ public final class Tomcats {
      * @throws Exception if Tomcat cannot start
      */
     public static Running start(HttpServlet servlet, String mapping) throws Exception {
+        return start(servlet, mapping, 0);
+    }
+
+    /**
+     * Serves the servlet with at most {@code maxThreads} request threads (0: Tomcat's default).
+     *
+     * @param servlet the servlet
+     * @param mapping e.g. {@code /mcp}
+     * @param maxThreads the request threads, or 0
+     * @return the running server
+     * @throws Exception if Tomcat cannot start
+     */
+    public static Running start(HttpServlet servlet, String mapping, int maxThreads) throws Exception {
         File base = Files.createTempDirectory("mcp-guard-tomcat").toFile();
         base.deleteOnExit();
         Tomcat tomcat = new Tomcat();
@@ -55,6 +68,10 @@ public final class Tomcats {
         Connector connector = new Connector();
         connector.setPort(0);
         connector.setProperty("address", "127.0.0.1");
+        if (maxThreads > 0) {
+            connector.setProperty("maxThreads", Integer.toString(maxThreads));
+            connector.setProperty("minSpareThreads", Integer.toString(maxThreads));
+        }
         tomcat.setConnector(connector);
         Context context = tomcat.addContext("", base.getAbsolutePath());
         var wrapper = Tomcat.addServlet(context, "mcp", servlet);

@@ -7,10 +7,6 @@ import io.mcpguard.audit.AuditQuery;
 import io.mcpguard.audit.AuditVerifier;
 import io.mcpguard.audit.JsonLinesAuditSink;
 import io.mcpguard.examples.orders.OrderStore;
-import java.nio.file.Files;
-import java.security.KeyPair;
-import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
@@ -19,12 +15,16 @@ import io.modelcontextprotocol.client.transport.StdioClientTransport;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +50,7 @@ public final class Demo {
 
     private final PrintStream out;
     private final List<String> errorIds = new ArrayList<>();
-    private final ApprovalQueue pendingApprovals = ApprovalQueue.create().onRequest(this::humanDecides);
+    private final ApprovalQueue pendingApprovals = ApprovalQueue.create().onRequest(this::announce);
     private final Map<String, io.opentelemetry.api.trace.Span> runs = new java.util.LinkedHashMap<>();
     private io.opentelemetry.api.trace.Tracer tracer;
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -144,19 +144,33 @@ public final class Demo {
             call("support-bot", support, "transfer_funds", Map.of("orderId", "o-1002", "amount", 25));
             call("billing-agent", billing, "delete_customer", Map.of("customerId", "c-42"));
 
-            section("3. Human approval: small refunds run alone, large ones wait for a person, deletes are refused");
+            section("3. A person approves, out of band: the agent gets a pending answer and retries the identical "
+                    + "call");
+            String refundId = call("billing-agent", billing, "issue_refund",
+                    Map.of("orderId", "o-1002", "amount", 250));
+            decide(refundId, true, "refund matches the customer's ticket");
             call("billing-agent", billing, "issue_refund", Map.of("orderId", "o-1002", "amount", 250));
+            call("billing-agent", billing, "issue_refund", Map.of("orderId", "o-1002", "amount", 250));
+            String deleteId = call("ops-admin", ops, "delete_customer", Map.of("customerId", "c-17"));
+            decide(deleteId, false, "customers are deleted by the DPO only");
             call("ops-admin", ops, "delete_customer", Map.of("customerId", "c-17"));
+
+            section("3b. Approvals an agent cannot answer, split or exceed");
+            String ownId = call("billing-agent", billing, "issue_refund", Map.of("orderId", "o-1003", "amount", 300));
+            out.printf("  %-22s approves %s itself through the approvals API -> %s%n", "billing-agent", ownId,
+                    pendingApprovals.approve(ownId, "billing-agent", "I checked it myself"));
+            out.println("  (billing-agent has 275 EUR of refunds today; each 100 EUR refund is under the 100 EUR "
+                    + "threshold, the daily budget of 250 EUR is not)");
+            call("billing-agent", billing, "issue_refund", Map.of("orderId", "o-1003", "amount", 100));
+            call("billing-agent", billing, "issue_refund", Map.of("orderId", "o-1004", "amount", 5000));
 
             section("4. Bad input and failing tools: clear errors, no internals, the session survives");
             call("support-bot", support, "update_order_note", Map.of("orderId", 42, "note", "x"));
             call("support-bot", support, "list_orders", Map.of("status", "archived"));
             call("support-bot", support, "list_orders", Map.of());
 
-            section("5. Limits: a runaway agent hits its refund quota; a failing tool trips its breaker");
-            for (int i = 0; i < 3; i++) {
-                call("billing-agent", billing, "issue_refund", Map.of("orderId", "o-1002", "amount", 1));
-            }
+            section("5. Limits: a runaway agent hits its quota; a failing tool trips its breaker");
+            runaway("support-bot", support, "get_order", Map.of("orderId", "o-1001"), 40);
             for (int i = 0; i < 4; i++) {
                 call("support-bot", support, "list_orders", Map.of("status", "archived"));
             }
@@ -215,21 +229,20 @@ public final class Demo {
     }
 
     /**
-     * The demo's approver, standing in for a person at an operator console: refunds up to 1,000 EUR are approved,
-     * deleting customers is refused. A real deployment lists {@code approvals.pending()} in a console or chat.
+     * What the approver sees at her console when a request arrives. A real deployment lists
+     * {@code approvals.pending()} in an operator console or chat tool, with authenticated approvers.
      */
-    private void humanDecides(ApprovalRequest request) {
-        boolean approve = request.tool().equals("issue_refund");
-        String reason = approve ? "refund matches the customer's ticket" : "customers are deleted by the DPO only";
-        out.printf("  %-22s sees %s: %s wants %s %s -> %s%n", "[approver alice]", request.id(),
-                request.agent().agentId(), request.tool(), request.canonicalArguments(), approve ? "approve" : "deny");
-        java.util.concurrent.CompletableFuture.runAsync(() -> {
-            if (approve) {
-                pendingApprovals.approve(request.id(), "alice@example.com", reason);
-            } else {
-                pendingApprovals.deny(request.id(), "alice@example.com", reason);
-            }
-        });
+    private void announce(ApprovalRequest request) {
+        out.printf("  %-22s sees %s: %s wants %s %s (%s)%n", "[console: alice]", request.id(),
+                request.agent().agentId(), request.tool(), request.canonicalArguments(), request.rule());
+    }
+
+    /** Alice decides at her console, outside every agent's client. */
+    private void decide(String approvalId, boolean approve, String reason) {
+        ApprovalQueue.Answer answer = approve ? pendingApprovals.approve(approvalId, "alice@example.com", reason)
+                : pendingApprovals.deny(approvalId, "alice@example.com", reason);
+        out.printf("  %-22s %s %s (%s) -> %s%n", "[console: alice]", approve ? "approves" : "denies", approvalId,
+                reason, answer);
     }
 
     private void stdio(String agent) {
@@ -263,8 +276,23 @@ public final class Demo {
                 .build();
     }
 
-    private void call(String agent, McpSyncClient client, String tool, Map<String, Object> args) {
+    /** Calls a tool in a loop until the guard refuses, printing how many calls ran and the refusal. */
+    private void runaway(String agent, McpSyncClient client, String tool, Map<String, Object> args, int max) {
+        int ran = 0;
+        while (ran < max) {
+            McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest(tool, args));
+            if (Boolean.TRUE.equals(result.isError())) {
+                break;
+            }
+            ran++;
+        }
+        out.printf("  %-22s %-18s %-44s -> %d calls ran, then:%n", agent, tool, json(args), ran);
+        call(agent, client, tool, args);
+    }
+
+    private String call(String agent, McpSyncClient client, String tool, Map<String, Object> args) {
         String outcome;
+        String approvalId = null;
         try {
             McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest(tool, args,
                     traceparent(agent)));
@@ -274,6 +302,8 @@ public final class Demo {
             if (Boolean.TRUE.equals(result.isError())) {
                 Object reason = result.meta() == null ? null : result.meta().get("io.mcpguard/reason");
                 Object errorId = result.meta() == null ? null : result.meta().get("io.mcpguard/errorId");
+                Object approval = result.meta() == null ? null : result.meta().get("io.mcpguard/approvalId");
+                approvalId = approval == null ? null : approval.toString();
                 if (errorId != null) {
                     errorIds.add(errorId.toString());
                 }
@@ -286,6 +316,7 @@ public final class Demo {
             outcome = "JSON-RPC error " + error.code() + " \"" + error.message() + "\" (" + error.data() + ")";
         }
         out.printf("  %-22s %-18s %-44s -> %s%n", agent, tool, json(args), outcome);
+        return approvalId;
     }
 
     /**

@@ -3,28 +3,30 @@ package io.mcpguard.examples;
 import io.mcpguard.McpGuard;
 import io.mcpguard.Policy;
 import io.mcpguard.approval.ApprovalHandler;
-import io.mcpguard.audit.AuditSink;
+import io.mcpguard.approval.ApprovalQueue;
 import io.mcpguard.approval.ApprovalRule;
-import io.mcpguard.approval.ArgumentCondition;
-import io.mcpguard.approval.ElicitationApprovalHandler;
+import io.mcpguard.audit.AuditSink;
 import io.mcpguard.breaker.BreakerRule;
+import io.mcpguard.examples.orders.OrderStore;
+import io.mcpguard.examples.orders.OrderTools;
 import io.mcpguard.identity.AgentIdentity;
 import io.mcpguard.identity.AgentResolver;
 import io.mcpguard.identity.ApiKeyAuthenticator;
+import io.mcpguard.policy.ArgumentBoundary;
+import io.mcpguard.policy.ArgumentCondition;
 import io.mcpguard.policy.ToolMatcher;
+import io.mcpguard.quota.BudgetRule;
 import io.mcpguard.quota.ConcurrencyRule;
 import io.mcpguard.quota.QuotaRule;
-import io.mcpguard.examples.orders.OrderStore;
-import io.mcpguard.examples.orders.OrderTools;
 import io.mcpguard.transport.McpGuardHttp;
 import io.mcpguard.transport.StdioLifecycle;
 import io.modelcontextprotocol.json.McpJsonDefaults;
-import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -50,9 +52,16 @@ public final class OrderServer implements AutoCloseable {
             .scope("orders:write", ToolMatcher.names("update_order_note"))
             .scope("refunds", ToolMatcher.names("issue_refund"))
             .agent("ops-admin", ToolMatcher.all())
-            // Irreversible tools wait for a human by default; refunds only above 100 EUR.
+            // Irreversible tools wait for a person by default; refunds only above 100 EUR...
             .approval(ApprovalRule.forTools(ToolMatcher.names("issue_refund"))
                     .when(ArgumentCondition.numberAbove("amount", 100)))
+            // ...or once an agent's refunds of the day pass 250 EUR, however they are split...
+            .budget(BudgetRule.named("refunds-per-agent-day").sumOf("amount")
+                    .forTools(ToolMatcher.names("issue_refund")).perAgent().atMost(250).per(Duration.ofDays(1))
+                    .thenRequireApproval())
+            // ...and no refund above 1,000 EUR is possible at all, whoever approves.
+            .boundary(ArgumentBoundary.named("refund-cap").forTools(ToolMatcher.names("issue_refund"))
+                    .require(ArgumentCondition.numberAtMost("amount", 1000)))
             .quota(QuotaRule.perAgentAndTool(30, Duration.ofMinutes(1)))
             .quota(QuotaRule.perAgentAndTool(3, Duration.ofMinutes(1)).forTools(IRREVERSIBLE))
             .quota(QuotaRule.perAgent(100, Duration.ofMinutes(1)))
@@ -160,7 +169,7 @@ public final class OrderServer implements AutoCloseable {
     /**
      * Runs the server.
      *
-     * @param args {@code --http [port]} or {@code --stdio --agent <id>}
+     * @param args {@code --http <port> [--approver <id>]} or {@code --stdio --agent <id>}
      * @throws Exception if it cannot start
      */
     public static void main(String[] args) throws Exception {
@@ -174,20 +183,25 @@ public final class OrderServer implements AutoCloseable {
             runStdio(agent);
             return;
         }
-        int port = args.length == 2 && args[0].equals("--http") ? Integer.parseInt(args[1]) : 8080;
-        // Standing alone, the server asks the human at the client (e.g. the MCP Inspector) to approve.
+        int port = args.length >= 2 && args[0].equals("--http") ? Integer.parseInt(args[1]) : 8080;
+        String approver = args.length == 4 && args[2].equals("--approver") ? args[3] : "operator@localhost";
+        // Standing alone, the person at this terminal approves, out of band: never the agent's own client.
+        ApprovalQueue approvals = ApprovalQueue.create();
+        ConsoleApprover.start(approvals, approver, System.in, System.out);
         var otel = AutoConfiguredOpenTelemetrySdk.initialize().getOpenTelemetrySdk();
-        try (OrderServer server = startHttp(port, OrderStore.seeded(), ElicitationApprovalHandler.create(), otel)) {
+        try (OrderServer server = startHttp(port, OrderStore.seeded(), approvals, otel)) {
             System.out.println("Guarded order server on " + server.url() + " (policy sha256 " + POLICY.fingerprint()
-                    + "). Demo keys: " + DEMO_KEYS + ". Ctrl-C stops it.");
+                    + "). Demo keys: " + DEMO_KEYS + ". Approvals are answered here as " + approver
+                    + " (type 'list'). Ctrl-C stops it.");
             new CountDownLatch(1).await();
         }
     }
 
     private static void runStdio(AgentIdentity agent) throws InterruptedException {
         // stdio carries no credentials: one process serves one client, whose identity is this process's config.
+        // No person sits at this process (its stdin is the MCP channel): calls that need approval are denied.
         McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(AgentResolver.fixed(agent))
-                .approvals(ElicitationApprovalHandler.create()).build();
+                .approvals(ApprovalHandler.denyAll()).build();
         // The server ends when its client closes our stdin (how the MCP stdio transport ends a server) or on SIGTERM.
         StdioLifecycle stdio = StdioLifecycle.of(System.in);
         var transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(), stdio.input(), System.out);

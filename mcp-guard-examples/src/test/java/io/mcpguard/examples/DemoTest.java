@@ -31,15 +31,25 @@ class DemoTest {
                 .containsPattern("support-bot +transfer_funds .* -> JSON-RPC error -32602 \"Unknown tool: invalid_tool_name\"")
                 .containsPattern("update_order_note .* -> isError \\[invalid_arguments\\]")
                 .containsPattern("billing-agent +issue_refund +\\{\"amount\":25,.* -> ok: Refunded 25 EUR")
-                .containsPattern("\\[approver alice\\] +sees A-[0-9a-f]+: billing-agent wants issue_refund "
-                        + "\\{\"amount\":250,\"orderId\":\"o-1002\"\\} -> approve")
+                .containsPattern("\\[console: alice\\] +sees A-[0-9a-f]{32}: billing-agent wants issue_refund "
+                        + "\\{\"amount\":250,\"orderId\":\"o-1002\"\\} \\(approval tools=names\\(issue_refund\\) when "
+                        + "amount > 100 by person; budget 'refunds-per-agent-day'")
+                .containsPattern("billing-agent +issue_refund +\\{\"amount\":250,.* -> isError \\[approval_pending\\]: "
+                        + "Call to 'issue_refund' needs a person's approval \\(approval A-[0-9a-f]{32}\\)")
+                .containsPattern("\\[console: alice\\] +approves A-[0-9a-f]{32} .* -> DECIDED")
                 .containsPattern("billing-agent +issue_refund +\\{\"amount\":250,.* -> ok: Refunded 250 EUR")
                 .containsPattern("ops-admin +delete_customer .* -> isError \\[approval_denied\\]: Call to "
                         + "'delete_customer' was not approved: customers are deleted by the DPO only")
+                .containsPattern("billing-agent +approves A-[0-9a-f]{32} itself through the approvals API -> "
+                        + "SELF_APPROVAL")
+                .containsPattern("billing-agent +issue_refund +\\{\"amount\":100,\"orderId\":\"o-1003\"\\} +-> isError "
+                        + "\\[approval_pending\\]")
+                .containsPattern("billing-agent +issue_refund +\\{\"amount\":5000,.* -> isError \\[argument_boundary\\]: "
+                        + "Call to 'issue_refund' refused: argument 'amount' is outside boundary 'refund-cap'")
                 .containsPattern("list_orders +\\{\"status\":\"archived\"\\} +-> isError \\[tool_error\\]: Tool 'list_orders' "
                         + "failed\\. The server logged the cause under reference E-[0-9a-f]{12}\\.")
-                .containsPattern("billing-agent +issue_refund .* -> isError \\[quota_exceeded\\]: Quota exceeded for "
-                        + "tool 'issue_refund': at most 3 calls per 1 minute for each agent on this tool\\. Retry in")
+                .containsPattern("support-bot +get_order .* -> isError \\[quota_exceeded\\]: Quota exceeded for "
+                        + "tool 'get_order': at most 30 calls per 1 minute for each agent on this tool\\. Retry in")
                 .containsPattern("support-bot +list_orders +\\{\"status\":\"archived\"\\} +-> isError \\[circuit_open\\]")
                 .containsPattern("billing-agent +list_orders +\\{\"status\":\"open\"\\} +-> isError \\[circuit_open\\]: "
                         + "Tool 'list_orders' is temporarily unavailable")
@@ -48,11 +58,11 @@ class DemoTest {
                 .contains("subprocess OrderServer --stdio --agent billing-agent -> sees [get_order, issue_refund, list_orders]")
                 .containsPattern("billing-agent \\(stdio\\) +delete_customer .* -> JSON-RPC error -32602");
         assertThat(transcript)
-                .containsPattern("support-bot  trace [0-9a-f]{32}  11 guarded calls")
+                .containsPattern("support-bot  trace [0-9a-f]{32}  12 guarded calls")
                 .containsPattern("tools/call issue_refund +deny +out_of_scope")
                 .containsPattern("tools/call transfer_funds +deny +unknown_tool")
-                .containsPattern("ops-admin  trace [0-9a-f]{32}  1 guarded calls\\R +tools/call delete_customer +deny "
-                        + "+approval_denied");
+                .containsPattern("ops-admin  trace [0-9a-f]{32}  2 guarded calls\\R +tools/call delete_customer +pending "
+                        + "+approval_pending +[0-9.]+ ms\\R +tools/call delete_customer +deny +approval_denied");
         assertThat(transcript)
                 .containsPattern("verify: OK: \\d+ lines, \\d+ signed checkpoints, chain intact")
                 .containsPattern("issue_refund args=[0-9a-f]{64} success")

@@ -88,13 +88,13 @@ public record McpGuardProperties(
     /**
      * The approval gate.
      *
-     * @param mode {@code wait} (default) or {@code defer}
+     * @param mode {@code defer} (default) or {@code wait}
      * @param timeout how long a request stays open (default 5m)
      * @param irreversibleNeedsApproval whether irreversible tools need approval by default (default true)
      * @param rules which calls need approval
      * @param requestsPerHour approval requests each agent may cause per hour (default 20)
      */
-    public record Approvals(@DefaultValue("WAIT") ApprovalMode mode, @DefaultValue("5m") Duration timeout,
+    public record Approvals(@DefaultValue("DEFER") ApprovalMode mode, @DefaultValue("5m") Duration timeout,
             @DefaultValue("true") boolean irreversibleNeedsApproval, List<ApprovalRuleProperties> rules,
             @DefaultValue("20") int requestsPerHour) {
     }

@@ -1,6 +1,5 @@
 package io.mcpguard.approval.internal;
 
-import io.mcpguard.approval.ApprovalRequest;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -20,7 +19,7 @@ public final class Elicitors {
      * @param executor where the blocking call runs
      * @return the elicitor
      */
-    public static ApprovalRequest.Elicitor of(McpSyncServerExchange exchange, java.util.concurrent.Executor executor) {
+    public static Elicitor of(McpSyncServerExchange exchange, java.util.concurrent.Executor executor) {
         return channel(exchange.getClientCapabilities(),
                 request -> CompletableFuture.supplyAsync(() -> exchange.createElicitation(request), executor));
     }
@@ -31,13 +30,13 @@ public final class Elicitors {
      * @param exchange the exchange
      * @return the elicitor
      */
-    public static ApprovalRequest.Elicitor of(McpAsyncServerExchange exchange) {
+    public static Elicitor of(McpAsyncServerExchange exchange) {
         return channel(exchange.getClientCapabilities(), request -> exchange.createElicitation(request).toFuture());
     }
 
-    private static ApprovalRequest.Elicitor channel(McpSchema.ClientCapabilities capabilities,
+    private static Elicitor channel(McpSchema.ClientCapabilities capabilities,
             java.util.function.Function<McpSchema.ElicitRequest, CompletionStage<McpSchema.ElicitResult>> send) {
-        return new ApprovalRequest.Elicitor() {
+        return new Elicitor() {
             @Override
             public boolean supported() {
                 return capabilities != null && capabilities.elicitation() != null;

@@ -7,10 +7,10 @@ import io.mcpguard.audit.AuditRecord;
 import io.mcpguard.audit.AuditSink;
 import io.mcpguard.support.LogSafe;
 import java.time.Duration;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -201,15 +201,14 @@ public final class AuditTrail implements AutoCloseable, GuardEventListener {
         AuditRecord.Context context;
         if (event instanceof GuardEvent.ApprovalRequested e) {
             context = new AuditRecord.Context(e.at(), e.agentId(), null, null, "tools/call", e.tool(),
-                    e.argumentsSha256(),
-                    policyFingerprint, null, null);
-            record(new AuditRecord.ApprovalRequested(context, e.approvalId(), e.rule()));
-        } else if (event instanceof GuardEvent.ApprovalResolved e) {
+                    e.argumentsSha256(), policyFingerprint, null, null);
+            record(new AuditRecord.ApprovalRequested(context, e.approvalId(), e.rule(), e.actionDigest(), e.kind(),
+                    e.requiredApprovers()));
+        } else if (event instanceof GuardEvent.ApprovalChanged e) {
             context = new AuditRecord.Context(e.at(), e.agentId(), null, null, "tools/call", e.tool(), null,
-                    policyFingerprint,
-                    null, null);
-            record(new AuditRecord.ApprovalResolved(context, e.approvalId(), e.approved(), e.approver(), e.reason(),
-                    e.waited().toMillis()));
+                    policyFingerprint, null, null);
+            record(new AuditRecord.ApprovalChanged(context, e.approvalId(), e.state().code(),
+                    String.join(",", e.approvers()), e.reason(), e.waited().toMillis()));
         } else if (event instanceof GuardEvent.CircuitStateChanged e) {
             context = new AuditRecord.Context(e.at(), null, null, null, "tools/call", e.tool(), null, policyFingerprint,
                     null, null);

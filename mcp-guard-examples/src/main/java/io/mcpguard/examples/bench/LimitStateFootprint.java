@@ -1,13 +1,14 @@
 package io.mcpguard.examples.bench;
 
 import io.mcpguard.Policy;
-import io.mcpguard.policy.Primitive;
-import io.mcpguard.quota.internal.Quotas;
-import io.mcpguard.support.Clocks;
 import io.mcpguard.identity.AgentIdentity;
+import io.mcpguard.policy.Primitive;
 import io.mcpguard.policy.ToolMatcher;
 import io.mcpguard.quota.ConcurrencyRule;
+import io.mcpguard.quota.InMemoryLimitStore;
 import io.mcpguard.quota.QuotaRule;
+import io.mcpguard.quota.internal.Quotas;
+import io.mcpguard.support.Clocks;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -54,12 +55,13 @@ public final class LimitStateFootprint {
         }
         {
             // The quota and concurrency state the guard keeps, driven directly (no transport, no span, no audit).
-            Quotas quotas = new Quotas(policy, Clocks.monotonic(), event -> { });
+            Quotas quotas = new Quotas(policy, InMemoryLimitStore.withClock(Clocks.monotonic()), event -> { });
             var limits = quotas.forPrimitive(Primitive.tool(tool));
             long before = usedHeap();
             for (AgentIdentity identity : identities) {
                 Object permit = limits.admit(identity.agentId());
                 if (permit instanceof Quotas.Permit p) {
+                    limits.acquireSlots(p, identity.agentId());
                     p.release();
                 }
             }
