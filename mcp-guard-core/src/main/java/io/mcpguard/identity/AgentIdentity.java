@@ -171,7 +171,13 @@ public final class AgentIdentity {
         return toBuilder().runId(runId).build();
     }
 
-    private Builder toBuilder() {
+    /**
+     * Returns a builder holding everything this identity carries, to derive another (a resolver binding a
+     * credential id, adding a run id).
+     *
+     * @return a builder
+     */
+    public Builder toBuilder() {
         Builder b = new Builder(agentId).scopes(scopes).credentialId(credentialId);
         b.runId = runId;
         b.clientId = clientId;

@@ -212,10 +212,8 @@ public final class ApiKeyAuthenticator implements HttpAuthenticator {
 
         private Builder add(String keyId, byte[] digest, AgentIdentity identity) {
             Objects.requireNonNull(identity, "identity");
-            AgentIdentity bound = AgentIdentity.builder(identity.agentId())
-                    .scopes(identity.scopes())
-                    .credentialId(keyId)
-                    .build();
+            // Everything the operator configured (scopes, client id, principals, attributes) stays; the key id binds.
+            AgentIdentity bound = identity.toBuilder().credentialId(keyId).build();
             if (!keyIds.add(keyId)) {
                 throw new IllegalArgumentException("duplicate API key id '" + keyId + "'");
             }

@@ -30,6 +30,25 @@ class ApiKeyAuthenticatorTest {
     }
 
     @Test
+    void everythingTheOperatorConfiguredSurvivesAuthentication() {
+        AgentIdentity configured = AgentIdentity.builder("acme-bot").scopes("reports").clientId("acme-client")
+                .principals("alice@example.com").attribute("tenant", "acme").build();
+        ApiKeyAuthenticator keys = ApiKeyAuthenticator.builder().key("k-acme", "sk-acme-0123456789abcdef", configured)
+                .build();
+
+        AgentIdentity agent = keys.authenticate("Bearer sk-acme-0123456789abcdef").orElseThrow();
+
+        assertThat(agent.credentialId()).isEqualTo("k-acme");
+        assertThat(agent.clientId()).isEqualTo("acme-client");
+        assertThat(agent.principals()).containsExactly("alice@example.com");
+        assertThat(agent.attributes()).containsExactly(java.util.Map.entry("tenant", "acme"));
+        assertThat(agent.isSelf("ALICE@example.com")).isTrue();
+        assertThat(agent.isSelf("acme-client")).isTrue();
+        assertThat(agent.isSelf("bob@example.com")).isFalse();
+        assertThat(agent.toString()).contains("attributes=[tenant]").doesNotContain("acme]");
+    }
+
+    @Test
     void preHashedKeysWorkWithoutTheSecretInConfiguration() {
         assertThat(KEYS.authenticate("Bearer " + BILLING_KEY)).get()
                 .extracting(AgentIdentity::agentId).isEqualTo("billing-agent");

@@ -22,6 +22,7 @@ import io.mcpguard.transport.McpGuardHttp;
 import io.mcpguard.transport.StdioLifecycle;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpServerFeatures;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
@@ -31,6 +32,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 
 /**
  * The guarded order server, over Streamable HTTP or stdio.
@@ -138,8 +140,24 @@ public final class OrderServer implements AutoCloseable {
      */
     public static OrderServer startHttp(int port, OrderStore store, ApprovalHandler approvals,
             OpenTelemetry openTelemetry, AuditSink audit) throws Exception {
-        McpGuard guard = McpGuard.builder().policy(POLICY).approvals(approvals)
-                .openTelemetry(openTelemetry).audit(audit).build();
+        return startHttp(port, store, guard -> guard.approvals(approvals).openTelemetry(openTelemetry).audit(audit));
+    }
+
+    /**
+     * Starts the guarded server over Streamable HTTP with guard settings of the caller's choosing (approval mode and
+     * store, another policy...) on top of this server's policy.
+     *
+     * @param port the port, or 0 for a free one
+     * @param store the data the tools act on
+     * @param settings changes to the guard's builder
+     * @return the running server
+     * @throws Exception if it cannot start
+     */
+    public static OrderServer startHttp(int port, OrderStore store, Consumer<McpGuard.Builder> settings)
+            throws Exception {
+        McpGuard.Builder builder = McpGuard.builder().policy(POLICY);
+        settings.accept(builder);
+        McpGuard guard = builder.build();
         // The gate in front of the SDK transport: keys checked before any body byte is read, sessions bound to the
         // agent that opened them, lists and hidden names answered by the guard, no SDK internals in error bodies.
         McpGuardHttp<HttpServletStreamableServerTransportProvider> http = McpGuardHttp.streamable(guard, demoKeys())
@@ -148,6 +166,16 @@ public final class OrderServer implements AutoCloseable {
                 .serverInfo("orders", "1.0.0")
                 .immediateExecution(true)).tools(OrderTools.all(store)).build();
         return new OrderServer(EmbeddedHttp.start(http.servlet(), "/mcp", port), server, guard);
+    }
+
+    /**
+     * Replaces a tool with a new definition (its calls guarded as before), as a redeployment would.
+     *
+     * @param tool the new tool
+     */
+    public void redefine(McpServerFeatures.SyncToolSpecification tool) {
+        server.removeTool(tool.tool().name());
+        server.addTool(guard.wrap(tool));
     }
 
     /**
