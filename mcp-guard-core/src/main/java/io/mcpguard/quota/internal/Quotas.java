@@ -44,6 +44,7 @@ public final class Quotas {
     private final List<Map<String, InFlight>> sharedConcurrencyMaps = new ArrayList<>();
     private final List<Map<String, InFlight>> allConcurrencyMaps = new CopyOnWriteArrayList<>();
     private final LimitStore.Rate approvalRate;
+    private final Permit unlimited = new Permit();
 
     /**
      * Creates the state for a policy.
@@ -289,6 +290,9 @@ public final class Quotas {
          *         {@link Decision.Deny}
          */
         public Object admit(String agentId) {
+            if (quotas.length == 0 && budgets.length == 0 && concurrency.length == 0) {
+                return unlimited; // nothing will be added to it: one shared permit, no allocation
+            }
             Permit permit = new Permit();
             if (quotas.length == 0) {
                 return permit;
