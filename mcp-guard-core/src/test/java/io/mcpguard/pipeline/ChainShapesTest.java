@@ -328,9 +328,9 @@ class ChainShapesTest {
         McpSyncClient support = as(shape, SUPPORT, policy().build(), b -> b.audit(sink));
 
         support.callTool(call("counted", Map.of("id", "o-1")));
-        for (int i = 0; i < 1000 && server.guard().auditCounts()[1] == 0; i++) {
-            Thread.onSpinWait(); // the writer thread reports the failed write; no timing is asserted
-            Thread.yield();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (server.guard().auditCounts()[1] == 0 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // the writer thread reports the failed write
         }
         assertThat(server.guard().auditCounts()[1]).as("the failed write is counted").isPositive();
 
