@@ -27,6 +27,8 @@ public final class InMemoryLimitStore implements LimitStore {
     /** How many slots a sum's window is divided into. */
     public static final int SLOTS = 64;
 
+    private static final int RING = SLOTS + 2;
+
     private static final Comparator<Charge> KEY_ORDER = Comparator.comparing((Charge c) -> c.key().space())
             .thenComparing(c -> c.key().id());
 
@@ -79,8 +81,10 @@ public final class InMemoryLimitStore implements LimitStore {
 
     private static final class SumState extends State {
         final long slotNanos;
-        final long[] starts = new long[SLOTS];
-        final BigDecimal[] amounts = new BigDecimal[SLOTS];
+        // Up to SLOTS + 1 slots overlap a window (the oldest one only partly), plus one for the rounding of the
+        // slot length: a ring of RING entries never overwrites a slot that still counts.
+        final long[] starts = new long[RING];
+        final BigDecimal[] amounts = new BigDecimal[RING];
 
         SumState(Duration window) {
             this.slotNanos = Math.max(1, window.toNanos() / SLOTS);
@@ -89,7 +93,7 @@ public final class InMemoryLimitStore implements LimitStore {
         /** The sum of the slots that still overlap the window ending now. */
         BigDecimal sum(long now, long window) {
             BigDecimal total = BigDecimal.ZERO;
-            for (int i = 0; i < SLOTS; i++) {
+            for (int i = 0; i < RING; i++) {
                 if (amounts[i] != null && live(starts[i], now, window)) {
                     total = total.add(amounts[i]);
                 }
@@ -103,7 +107,7 @@ public final class InMemoryLimitStore implements LimitStore {
 
         long add(long now, BigDecimal amount) {
             long start = Math.floorDiv(now, slotNanos) * slotNanos;
-            int i = (int) Math.floorMod(Math.floorDiv(now, slotNanos), (long) SLOTS);
+            int i = (int) Math.floorMod(Math.floorDiv(now, slotNanos), (long) RING);
             if (amounts[i] == null || starts[i] != start) {
                 starts[i] = start;
                 amounts[i] = amount;
@@ -114,7 +118,7 @@ public final class InMemoryLimitStore implements LimitStore {
         }
 
         void remove(long start, BigDecimal amount) {
-            int i = (int) Math.floorMod(Math.floorDiv(start, slotNanos), (long) SLOTS);
+            int i = (int) Math.floorMod(Math.floorDiv(start, slotNanos), (long) RING);
             if (amounts[i] != null && starts[i] == start) {
                 BigDecimal left = amounts[i].subtract(amount);
                 amounts[i] = left.signum() <= 0 ? null : left;
@@ -123,9 +127,9 @@ public final class InMemoryLimitStore implements LimitStore {
 
         @Override
         boolean idle(long now) {
-            for (int i = 0; i < SLOTS; i++) {
+            for (int i = 0; i < RING; i++) {
                 // A slot is dropped once it is older than any window could be (64 slots = one window).
-                if (amounts[i] != null && starts[i] + slotNanos * (SLOTS + 1) > now) {
+                if (amounts[i] != null && starts[i] + slotNanos * RING > now) {
                     return false;
                 }
             }

@@ -96,6 +96,32 @@ class InMemoryLimitStoreTest {
     }
 
     @Test
+    void aChargeNeverLeavesItsWindowEarly() {
+        // A slot that only partly overlaps the window still counts: the ring must not reuse it for the current slot.
+        Duration window = Duration.ofSeconds(64);
+        clock.advance(Duration.ofMillis(900));
+        assertThat(store.tryAcquire(List.of(sum("a", 200, 250, window))).granted()).isTrue();
+        clock.advance(Duration.ofMillis(63_100));
+        assertThat(store.tryAcquire(List.of(sum("a", 50, 250, window))).granted()).isTrue();
+        clock.advance(Duration.ofMillis(100));
+        assertThat(store.tryAcquire(List.of(sum("a", 200, 250, window))).granted())
+                .as("250 were charged within the last 64 s").isFalse();
+        List<Long> granted = new ArrayList<>();
+        for (int step = 0; step < 500; step++) {
+            clock.advance(Duration.ofMillis(377));
+            long now = clock.millis();
+            if (store.tryAcquire(List.of(sum("b", 1, 40, window))).granted()) {
+                granted.add(now);
+            }
+            long inWindow = granted.stream().filter(at -> at > now - window.toMillis()).count();
+            assertThat(inWindow).as("never more than the limit in any window").isLessThanOrEqualTo(40);
+            assertThat(store.used(new LimitStore.Key("sum", "b"), new LimitStore.Sum(BigDecimal.ONE, window)))
+                    .as("every charge of the last window still counts").isGreaterThanOrEqualTo(
+                            BigDecimal.valueOf(inWindow));
+        }
+    }
+
+    @Test
     void concurrentAcquisitionsOverSharedKeysNeverPassTheLimit() throws Exception {
         AtomicInteger granted = new AtomicInteger();
         CountDownLatch go = new CountDownLatch(1);
