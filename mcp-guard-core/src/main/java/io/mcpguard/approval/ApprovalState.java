@@ -18,10 +18,13 @@ public enum ApprovalState {
     /** No decision within the approval timeout, or an approval not used in time. */
     EXPIRED("expired"),
 
-    /** The call stopped waiting (cancelled, disconnected, wait limit) before a decision; it will never run. */
+    /**
+     * The call stopped waiting (cancelled, disconnected, wait limit) before a decision, or its client was found gone
+     * when the approved call was about to run; it will never run.
+     */
     ABANDONED("abandoned"),
 
-    /** The approved call ran: the approval is used up. */
+    /** The approved call was released to run: the approval is used up. */
     CONSUMED("consumed"),
 
     /** The action changed between approval and execution (tool definition, policy, client): void. */
@@ -48,7 +51,8 @@ public enum ApprovalState {
     /**
      * Returns whether no further change can follow.
      *
-     * @return {@code true} for denied, expired, abandoned, consumed and voided
+     * @return {@code true} for denied, expired, abandoned, consumed and voided (a consumed approval of a held call
+     *         still becomes abandoned if its client is found gone before the call runs)
      */
     public boolean isFinal() {
         return this == DENIED || this == EXPIRED || this == ABANDONED || this == CONSUMED || this == VOIDED;

@@ -56,6 +56,7 @@ public final class Call implements Start {
     private Breakers.Permit breaker = Breakers.Permit.NONE;
     private List<LimitStore.Charge> onApproval = List.of();
     private volatile int ended;
+    private boolean inGate;
 
     /**
      * Describes one call.
@@ -80,6 +81,20 @@ public final class Call implements Start {
         this.context = context == null ? McpTransportContext.EMPTY : context;
         this.sessionId = sessionId;
         this.elicitor = elicitor;
+    }
+
+    /** The transport gate admits this call ahead of the SDK and can hold it while a person decides. */
+    void heldByGate() {
+        inGate = true;
+    }
+
+    /**
+     * Returns whether the transport gate holds this call while it waits (see {@link Pipeline#startInGate}).
+     *
+     * @return {@code true} for a call the gate admitted ahead of the SDK
+     */
+    public boolean heldInGate() {
+        return inGate;
     }
 
     /**

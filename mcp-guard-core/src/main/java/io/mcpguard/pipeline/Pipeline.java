@@ -302,6 +302,18 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
+     * Runs the admission steps of a call the transport gate holds while it waits (see {@link #waitsInGate}): in the
+     * waiting mode, only such calls wait for a person; the gate notices a client that cancels or leaves.
+     *
+     * @param call the call, built by the gate
+     * @return refused, a ticket to run with, or waiting for an approver
+     */
+    public Start startInGate(Call call) {
+        call.heldByGate();
+        return start(call);
+    }
+
+    /**
      * Runs the admission steps of one call.
      *
      * @param call the call
@@ -375,7 +387,7 @@ public final class Pipeline implements AutoCloseable {
                         Target now = catalog.tool(name);
                         return now == null ? null : now.definitionSha256();
                     }, call.arguments(), target.approval(), need, call.elicitor(), obs.traceId(),
-                    () -> quotas.tryApprovalRequest(agent.agentId())));
+                    () -> quotas.tryApprovalRequest(agent.agentId()), call.heldInGate()));
         } catch (RuntimeException e) {
             log.warn("Approval gate failed for tool '{}'; denying (fail closed)", LogSafe.text(target.name()), e);
             gated = new Approvals.Gated(null, CompletableFuture.completedFuture(new Approvals.Outcome(

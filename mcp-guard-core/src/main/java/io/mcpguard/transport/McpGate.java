@@ -87,6 +87,13 @@ public final class McpGate implements AutoCloseable {
     /** How often a call waiting for approval writes to its stream (to notice a client that went away). */
     public static final Duration DEFAULT_WAITING_PING = Duration.ofSeconds(10);
 
+    /**
+     * How long the gate waits between its two writes to a held call's stream before an approved call runs: a client
+     * that closed its connection answers the first write with a reset, which the second write sees. Longer than the
+     * round trip to the client.
+     */
+    public static final Duration DEFAULT_WAITING_PROBE = Duration.ofMillis(500);
+
     /** The largest authenticated request body accepted unless configured otherwise. */
     public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -127,7 +134,8 @@ public final class McpGate implements AutoCloseable {
         this.maxBodyBytes = builder.maxBodyBytes;
         this.mapper = builder.mapper == null ? McpJsonDefaults.getMapper() : builder.mapper;
         this.sessions = new Sessions(builder.sessionsPerAgent, builder.sessionIdle, builder.clock);
-        this.waitingRoom = new WaitingRoom(builder.mode == Mode.STREAMABLE, builder.waitingPing);
+        this.waitingRoom = new WaitingRoom(builder.mode == Mode.STREAMABLE, builder.waitingPing,
+                builder.waitingProbe);
         this.recorder = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(4096),
                 daemon("mcp-guard-gate-recorder"), (task, executor) -> recordsDropped.incrementAndGet());
         if (mode == Mode.STREAMABLE && builder.sweepSessions) {
@@ -386,7 +394,7 @@ public final class McpGate implements AutoCloseable {
         }
         Call call = new Call(Operation.TOOL_CALL, target, params.name(), params.arguments(), params.meta(),
                 context(request), sessionId, null);
-        Start start = pipeline.start(call);
+        Start start = pipeline.startInGate(call);
         if (start instanceof Start.Waiting waiting) {
             String owner = sessionId;
             waitingRoom.hold(heldKey(sessionId, jsonrpc.id()), agent.agentId(), call, waiting, request, response,
@@ -814,6 +822,7 @@ public final class McpGate implements AutoCloseable {
         private McpJsonMapper mapper;
         private boolean sweepSessions = true;
         private Duration waitingPing = DEFAULT_WAITING_PING;
+        private Duration waitingProbe = DEFAULT_WAITING_PROBE;
 
         private Builder(McpGuard guard, HttpAuthenticator authenticator) {
             this.guard = Objects.requireNonNull(guard, "guard");
@@ -927,6 +936,23 @@ public final class McpGate implements AutoCloseable {
                 throw new IllegalArgumentException("waitingPing must be between 10 ms and 5 minutes, got " + interval);
             }
             this.waitingPing = interval;
+            return this;
+        }
+
+        /**
+         * Sets how long the gate waits between the two writes that prove a held call's client is still there before
+         * an approved call runs. Default {@link McpGate#DEFAULT_WAITING_PROBE}; make it longer than the round trip
+         * to your clients.
+         *
+         * @param delay 1 ms to 10 seconds
+         * @return this builder
+         */
+        public Builder waitingProbe(Duration delay) {
+            Objects.requireNonNull(delay, "delay");
+            if (delay.compareTo(Duration.ofMillis(1)) < 0 || delay.compareTo(Duration.ofSeconds(10)) > 0) {
+                throw new IllegalArgumentException("waitingProbe must be between 1 ms and 10 seconds, got " + delay);
+            }
+            this.waitingProbe = delay;
             return this;
         }
 

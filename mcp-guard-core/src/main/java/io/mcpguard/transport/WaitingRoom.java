@@ -39,12 +39,14 @@ final class WaitingRoom implements AutoCloseable {
 
     private final boolean sse;
     private final Duration pingInterval;
+    private final Duration probeDelay;
     private final ScheduledExecutorService pinger;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
 
-    WaitingRoom(boolean sse, Duration pingInterval) {
+    WaitingRoom(boolean sse, Duration pingInterval, Duration probeDelay) {
         this.sse = sse;
         this.pingInterval = pingInterval;
+        this.probeDelay = probeDelay;
         this.pinger = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "mcp-guard-gate-waiting");
             thread.setDaemon(true);
@@ -220,8 +222,59 @@ final class WaitingRoom implements AutoCloseable {
             return true;
         }
 
-        /** The decision came: dispatch the request to the SDK with it, unless the session ended meanwhile. */
+        /**
+         * The decision came. An approved call runs only if its client is provably still there: the gate writes to
+         * the stream, waits one probe delay (a peer that closed its socket answers the first write with a reset) and
+         * writes again; a failed write abandons the call. Then the request is dispatched to the SDK with the decision,
+         * unless the session ended meanwhile.
+         */
         void decided(Start next, Throwable failure) {
+            if (failure == null && next instanceof Call) {
+                synchronized (this) {
+                    if (settled) {
+                        return;
+                    }
+                    try {
+                        write();
+                    } catch (IOException | RuntimeException e) {
+                        // gone: handled below, outside the lock
+                        next = null;
+                    }
+                }
+                if (next == null) {
+                    gone("the client disconnected before the decision");
+                    return;
+                }
+                Start approved = next;
+                try {
+                    pinger.schedule(() -> probed(approved), probeDelay.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (RuntimeException e) {
+                    gone("the server is stopping");
+                }
+                return;
+            }
+            dispatch(next, failure);
+        }
+
+        private void probed(Start approved) {
+            synchronized (this) {
+                if (settled) {
+                    return;
+                }
+                try {
+                    write();
+                } catch (IOException | RuntimeException e) {
+                    approved = null;
+                }
+            }
+            if (approved == null) {
+                gone("the client disconnected before the decision");
+                return;
+            }
+            dispatch(approved, null);
+        }
+
+        private void dispatch(Start next, Throwable failure) {
             if (failure == null && next != null && !stillOpen.getAsBoolean()) {
                 gone("the session ended");
                 return;

@@ -66,23 +66,28 @@ class WaitingRoomHttpTest {
     }
 
     void start(int maxThreads) throws Exception {
+        start(maxThreads, Duration.ofMillis(50), Policy.builder().scope("billing", ToolMatcher.all()), b -> { });
+    }
+
+    void start(int maxThreads, Duration ping, Policy.Builder policy,
+            java.util.function.Consumer<McpGuard.Builder> settings) throws Exception {
         if (http != null) {
             http.close();
         }
-        McpGuard guard = McpGuard.builder()
-                .policy(Policy.builder().scope("billing", ToolMatcher.all())
-                        .approval(ApprovalRule.forTools(ToolMatcher.names("issue_refund"))
-                                .when(ArgumentCondition.numberAbove("amount", 100))).build())
+        McpGuard.Builder guard = McpGuard.builder()
+                .policy(policy.approval(ApprovalRule.forTools(ToolMatcher.names("issue_refund"))
+                        .when(ArgumentCondition.numberAbove("amount", 100))).build())
                 .approvals(queue).approvalMode(ApprovalMode.WAIT).maxWaitingPerAgent(8)
-                .eventListener(events::add).build();
+                .eventListener(events::add);
+        settings.accept(guard);
         var refund = Reversibility.IRREVERSIBLE.annotate(McpSchema.Tool.builder().name("issue_refund")
                 .inputSchema(Map.of("type", "object")).build());
         Served served = Served.of().tool(refund, request -> {
             refunds.incrementAndGet();
             return Tools.text("refunded " + request.arguments().get("amount"));
         }).echo("get_order");
-        http = GatedHttp.streamable(guard, KEYS, served, b -> b.gate(g -> g.waitingPing(Duration.ofMillis(50))),
-                maxThreads);
+        http = GatedHttp.streamable(guard.build(), KEYS, served,
+                b -> b.gate(g -> g.waitingPing(ping).waitingProbe(Duration.ofMillis(100))), maxThreads);
         RawMcpHttp raw = http.raw(KEY);
         raw.initialize();
         session = raw.sessionId();
@@ -274,5 +279,75 @@ class WaitingRoomHttpTest {
             assertThat(held.get(i).until("refunded " + (300 + i))).contains("\"id\":" + (20 + i));
         }
         assertThat(refunds).hasValue(4);
+    }
+
+    @Test
+    void aClientThatLeftBetweenPingsIsFoundGoneBeforeTheApprovedCallRuns() throws Exception {
+        start(0, Duration.ofMinutes(1), Policy.builder().scope("billing", ToolMatcher.all()), b -> { });
+        Held held = new Held(KEY, session, refund(11, 250));
+        ApprovalRequest request = asked.poll(10, TimeUnit.SECONDS);
+        held.until(": waiting for approval");
+        held.close(); // no ping will be written for a minute
+
+        assertThat(queue.approve(request.id(), "alice", "ok")).isEqualTo(ApprovalQueue.Answer.DECIDED);
+
+        awaitState(ApprovalState.ABANDONED);
+        assertThat(refunds).as("the approved call found its client gone and never ran").hasValue(0);
+        assertThat(http.gate().heldCalls()).isZero();
+        assertThat(states()).containsExactly(ApprovalState.GRANTED, ApprovalState.CONSUMED, ApprovalState.ABANDONED);
+    }
+
+    @Test
+    void theApprovalTimeoutDeniesAHeldCall() throws Exception {
+        start(0, Duration.ofMillis(50), Policy.builder().scope("billing", ToolMatcher.all()),
+                b -> b.approvalTimeout(Duration.ofMillis(200)));
+        Held held = new Held(KEY, session, refund(12, 500));
+
+        assertThat(held.until("approval_timeout")).contains("not approved in time", "\"isError\":true");
+        assertThat(queue.pending()).as("the withdrawn request leaves the queue").isEmpty();
+        assertThat(refunds).hasValue(0);
+        assertThat(states()).containsExactly(ApprovalState.EXPIRED);
+    }
+
+    @Test
+    void aHeldCallHoldsNoConcurrencySlotAndHeldCallsPerAgentAreCapped() throws Exception {
+        start(0, Duration.ofMillis(50), Policy.builder().scope("billing", ToolMatcher.all())
+                .concurrency(io.mcpguard.quota.ConcurrencyRule.perAgent(1)), b -> b.maxWaitingPerAgent(1));
+        Held waiting = new Held(KEY, session, refund(13, 250));
+        ApprovalRequest request = asked.poll(10, TimeUnit.SECONDS);
+        waiting.until(": waiting for approval");
+
+        var order = http.raw(KEY).session(session).post("{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"tools/call\","
+                + "\"params\":{\"name\":\"get_order\",\"arguments\":{\"id\":\"o-1\"}}}");
+        assertThat(RawMcpHttp.message(order)).as("the only slot is free while the refund waits")
+                .doesNotContain("isError\":true");
+        var second = http.raw(KEY).session(session).post(refund(15, 300));
+        assertThat(RawMcpHttp.message(second)).contains("approval_wait_limited");
+
+        queue.approve(request.id(), "alice", "ok");
+        assertThat(waiting.until("refunded 250")).contains("\"id\":13");
+        var small = http.raw(KEY).session(session).post(refund(16, 25));
+        assertThat(RawMcpHttp.message(small)).contains("refunded 25");
+    }
+
+    @Test
+    void aToolWhoseRulesAlsoAcceptTheClientsConfirmationIsDeferredNotHeldOnARequestThread() throws Exception {
+        start(0, Duration.ofMillis(50), Policy.builder().scope("billing", ToolMatcher.all())
+                .approval(ApprovalRule.forTools(ToolMatcher.names("issue_refund"))
+                        .when(ArgumentCondition.numberAbove("amount", 10)).confirmedByClientUser()
+                        .acceptingRisk(io.mcpguard.approval.ClientConfirmationRisk
+                                .AGENT_CAN_CONFIRM_ITS_OWN_IRREVERSIBLE_CALLS)), b -> { });
+
+        var pending = http.raw(KEY).session(session).post(refund(17, 250));
+        assertThat(RawMcpHttp.message(pending)).as("answered at once, not held where no one can see a cancel")
+                .contains("approval_pending");
+        assertThat(http.gate().heldCalls()).isZero();
+        ApprovalRequest request = asked.poll(10, TimeUnit.SECONDS);
+        assertThat(refunds).hasValue(0);
+
+        queue.approve(request.id(), "alice", "ok");
+        var retried = http.raw(KEY).session(session).post(refund(18, 250));
+        assertThat(RawMcpHttp.message(retried)).contains("refunded 250");
+        assertThat(refunds).hasValue(1);
     }
 }

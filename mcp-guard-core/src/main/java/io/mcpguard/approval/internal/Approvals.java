@@ -254,10 +254,13 @@ public final class Approvals {
      * @param elicitor the channel to the client's user, or {@code null}
      * @param traceId the call's trace id, or the empty string
      * @param allowance counts a new approval request against the agent's limit: {@code null} if allowed
+     * @param holdable whether the caller can hold the call while a person decides and notice a client that cancels
+     *        or leaves (the transport gate can; a handler thread inside the SDK cannot): only such calls wait in the
+     *        waiting mode, every other call is deferred
      */
     public record Action(AgentIdentity agent, McpSchema.Tool tool, String toolSha256,
             Supplier<String> currentToolSha256, Map<String, Object> arguments, ToolApproval facts, Need need,
-            Elicitor elicitor, String traceId, Supplier<Decision.Deny> allowance) {
+            Elicitor elicitor, String traceId, Supplier<Decision.Deny> allowance, boolean holdable) {
     }
 
     /**
@@ -352,7 +355,10 @@ public final class Approvals {
         if (action.need().kind() == ApprovalKind.CLIENT_USER) {
             return confirmByClient(bound);
         }
-        if (mode == ApprovalMode.DEFER) {
+        if (mode == ApprovalMode.DEFER || !action.holdable()) {
+            // A call nobody can watch while it waits (no gate in front, stdio, a tool whose rules also accept the
+            // client's confirmation) is deferred: waiting would hold a thread and run the call for a client that
+            // may have cancelled or left.
             return Gated.done(deferred(bound));
         }
         return waiting(bound);
@@ -684,7 +690,7 @@ public final class Approvals {
     public boolean abandon(String approvalId, String why) {
         Waiter waiter = approvalId == null ? null : waiters.get(approvalId);
         if (waiter == null || !waiter.settle()) {
-            return false;
+            return approvalId != null && unused(approvalId, why);
         }
         ApprovalRequest request = waiter.request;
         for (ApprovalState from : new ApprovalState[] {ApprovalState.PENDING, ApprovalState.GRANTED}) {
@@ -697,6 +703,17 @@ public final class Approvals {
         waiter.outcome.complete(new Outcome(refusal(ReasonCode.APPROVAL_DENIED, request.tool(), request.id(),
                 "abandoned: " + why), request.id(), waiter.waited()));
         return true;
+    }
+
+    /**
+     * An approval was used up for a held call whose client then turned out to be gone before it could run (the
+     * transport gate checks before it dispatches): the call never runs, and the record says so.
+     */
+    private boolean unused(String approvalId, String why) {
+        Optional<ApprovalStore.Entry> entry = store.transition(approvalId, ApprovalState.CONSUMED,
+                ApprovalState.ABANDONED, null, why, clock.instant(), null);
+        entry.ifPresent(e -> changed(e.request(), ApprovalState.ABANDONED, List.of(), why, since(e.request())));
+        return entry.isPresent();
     }
 
     /**
