@@ -209,7 +209,11 @@ class GuardedHttpTest {
 
     @Test
     void aSessionBelongsToTheAgentThatOpenedItOnPostGetAndDelete() throws Exception {
-        var server = guarded();
+        java.util.concurrent.BlockingQueue<io.mcpguard.audit.AuditRecord> records =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+        var server = GatedHttp.streamable(McpGuard.builder().policy(POLICY).audit(records::add).build(), KEYS,
+                served());
+        closeables.add(server);
         RawMcpHttp billing = server.raw(BILLING_KEY);
         billing.initialize();
         RawMcpHttp support = server.raw(SUPPORT_KEY).session(billing.sessionId());
@@ -228,6 +232,21 @@ class GuardedHttpTest {
                 .as("an answer to the server's request, sent into another agent's session").isEqualTo(404);
 
         assertThat(RawMcpHttp.message(billing.post(list))).as("the owner's session survived").contains("issue_refund");
+        List<String> foreign = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (foreign.size() < 7 && System.nanoTime() < deadline) {
+            var record = records.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (record instanceof io.mcpguard.audit.AuditRecord.TransportRefused refused) {
+                foreign.add(refused.context().agentId() + " " + refused.what() + " " + refused.context().method()
+                        + " of " + refused.sessionOwner());
+            }
+        }
+        assertThat(foreign).as("every use of another agent's session is audited; a missing one is not")
+                .containsExactly("support-bot request tools/list of billing-agent",
+                        "support-bot request tools/list of billing-agent",
+                        "support-bot stream GET of billing-agent", "support-bot stream GET of billing-agent",
+                        "support-bot delete DELETE of billing-agent", "support-bot delete DELETE of billing-agent",
+                        "support-bot response response of billing-agent");
         assertThat(billing.delete().statusCode()).isEqualTo(200);
         assertThat(billing.post(list).statusCode()).isEqualTo(404);
     }

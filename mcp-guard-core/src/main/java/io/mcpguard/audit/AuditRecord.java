@@ -283,4 +283,33 @@ public sealed interface AuditRecord {
             return f;
         }
     }
+
+    /**
+     * A request the transport gate refused for what it tried to reach, not for what it said: another agent's session
+     * (an answer to an elicitation sent to it, its stream, its deletion). The request got the same answer as for a
+     * session that does not exist.
+     *
+     * @param context the context (the caller; method is the JSON-RPC method or HTTP method)
+     * @param reason a stable code, e.g. {@code foreign_session}
+     * @param what what was sent: {@code request}, {@code notification}, {@code response}, {@code stream} or
+     *        {@code delete}
+     * @param sessionOwner the agent that opened the session
+     */
+    record TransportRefused(Context context, String reason, String what, String sessionOwner) implements AuditRecord {
+        @Override
+        public String type() {
+            return "transport.refusal";
+        }
+
+        @Override
+        public Map<String, Object> facts() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("reason", reason);
+            f.put("what", what);
+            if (sessionOwner != null) {
+                f.put("sessionOwner", sessionOwner);
+            }
+            return f;
+        }
+    }
 }

@@ -531,6 +531,25 @@ public final class Pipeline implements AutoCloseable {
         obs.end(notFound(operation, kind, recordedName));
     }
 
+    /**
+     * Records a request the transport gate refused for naming another agent's session (answered as a missing session).
+     *
+     * @param agent the caller
+     * @param method the JSON-RPC method, or the HTTP method for streams and deletions
+     * @param what {@code request}, {@code notification}, {@code response}, {@code stream} or {@code delete}
+     * @param owner the agent that opened the session
+     */
+    public void recordForeignSession(AgentIdentity agent, String method, String what, String owner) {
+        if (audit == null) {
+            return;
+        }
+        audit.record(new AuditRecord.TransportRefused(new AuditRecord.Context(clock.instant(), agent.agentId(),
+                agent.credentialId(), agent.runId().orElse(null), recorded(method), null, null,
+                policy.fingerprint(), null, null), "foreign_session", what, owner));
+        log.info("Agent '{}' named a session of agent '{}' ({} {}); answered as a missing session",
+                LogSafe.text(agent.agentId()), LogSafe.text(owner), what, LogSafe.text(method));
+    }
+
     private boolean exists(Operation operation, Primitive.Kind kind, String name) {
         return switch (operation) {
             case TOOL_CALL -> catalog.tool(name) != null;

@@ -268,7 +268,7 @@ public final class McpGate implements AutoCloseable {
             downstream.serve(request, new Wrappers.SanitizingResponse(response));
             return;
         }
-        Sessions.Session session = sessions.owned(request.getHeader("Mcp-Session-Id"), agent.agentId());
+        Sessions.Session session = owned(request, agent, "GET", "stream");
         if (session == null) {
             sessionNotFound(response);
             return;
@@ -285,7 +285,7 @@ public final class McpGate implements AutoCloseable {
             downstream.serve(request, new Wrappers.SanitizingResponse(response));
             return;
         }
-        Sessions.Session session = sessions.owned(request.getHeader("Mcp-Session-Id"), agent.agentId());
+        Sessions.Session session = owned(request, agent, "DELETE", "delete");
         if (session == null) {
             sessionNotFound(response);
             return;
@@ -295,6 +295,36 @@ public final class McpGate implements AutoCloseable {
         if (wrapped.status < 300 || wrapped.status == 404) {
             sessions.closed(session.id);
         }
+    }
+
+    /**
+     * The caller's session named by the request, or {@code null}; naming another agent's session is audited (and
+     * answered exactly as a session that does not exist).
+     */
+    private Sessions.Session owned(HttpServletRequest request, AgentIdentity agent, String method, String what) {
+        String id = request.getHeader("Mcp-Session-Id");
+        Sessions.Session session = sessions.owned(id, agent.agentId());
+        if (session == null) {
+            String owner = sessions.ownerOf(id);
+            if (owner != null) {
+                submit(() -> pipeline.recordForeignSession(agent, method, what, owner));
+            }
+        }
+        return session;
+    }
+
+    private static String methodOf(McpSchema.JSONRPCMessage message) {
+        if (message instanceof McpSchema.JSONRPCRequest r) {
+            return r.method();
+        }
+        return message instanceof McpSchema.JSONRPCNotification n ? n.method() : "response";
+    }
+
+    private static String kindOf(McpSchema.JSONRPCMessage message) {
+        if (message instanceof McpSchema.JSONRPCRequest) {
+            return "request";
+        }
+        return message instanceof McpSchema.JSONRPCNotification ? "notification" : "response";
     }
 
     private void forgetIfTransportLost(String sessionId, Wrappers.SanitizingResponse response) {
@@ -343,7 +373,7 @@ public final class McpGate implements AutoCloseable {
         }
         String sessionId = null;
         if (mode == Mode.STREAMABLE) {
-            Sessions.Session session = sessions.owned(request.getHeader("Mcp-Session-Id"), agent.agentId());
+            Sessions.Session session = owned(request, agent, methodOf(message), kindOf(message));
             if (session == null) {
                 sessionNotFound(response);
                 return;

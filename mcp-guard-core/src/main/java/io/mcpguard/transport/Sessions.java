@@ -63,6 +63,12 @@ final class Sessions {
         return session;
     }
 
+    /** Returns the agent that opened a session, or {@code null} if it does not exist. */
+    String ownerOf(String id) {
+        Session session = id == null ? null : byId.get(id);
+        return session == null ? null : session.agentId;
+    }
+
     /** Reserves room for one more session of the agent; {@code false} at the cap. */
     boolean reserve(String agentId) {
         AtomicInteger count = counts.computeIfAbsent(agentId, k -> new AtomicInteger());
