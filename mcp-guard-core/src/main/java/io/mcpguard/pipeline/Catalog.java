@@ -42,8 +42,49 @@ public final class Catalog {
     }
 
     synchronized void put(Target target) {
-        mapOf(target.primitive().kind()).put(target.name(), target);
+        Primitive.Kind kind = target.primitive().kind();
+        if (kind == Primitive.Kind.RESOURCE) {
+            for (Target template : templates.values()) {
+                if (template.serves(target.name())) {
+                    checkShadow(template, target);
+                }
+            }
+        } else if (kind == Primitive.Kind.RESOURCE_TEMPLATE) {
+            for (Target resource : resources.values()) {
+                if (target.serves(resource.name())) {
+                    checkShadow(target, resource);
+                }
+            }
+        }
+        mapOf(kind).put(target.name(), target);
         publish();
+    }
+
+    /**
+     * A static resource whose URI a template also serves must be granted wherever the template is: otherwise a caller
+     * who sees only the template reads "not found" for that URI (the SDK would dispatch it to the static resource)
+     * while any other URI the template serves answers, which tells it the hidden resource exists.
+     */
+    private void checkShadow(Target template, Target resource) {
+        List<List<io.mcpguard.policy.PrimitiveMatcher>> grants = new ArrayList<>(policy.scopes().values());
+        grants.addAll(policy.agents().values());
+        for (List<io.mcpguard.policy.PrimitiveMatcher> grant : grants) {
+            if (selects(grant, template.primitive()) && !selects(grant, resource.primitive())) {
+                throw new IllegalStateException("resource '" + resource.name() + "' is also served by template '"
+                        + template.name() + "', which some grant of the policy selects without the resource: a "
+                        + "caller with that grant could tell the hidden resource exists. Grant the resource wherever "
+                        + "the template is granted, or give it a URI the template does not serve.");
+            }
+        }
+    }
+
+    private static boolean selects(List<io.mcpguard.policy.PrimitiveMatcher> grant, Primitive primitive) {
+        for (io.mcpguard.policy.PrimitiveMatcher matcher : grant) {
+            if (primitive.selectedBy(matcher)) { // resource matchers are the guard's own and do not throw
+                return true;
+            }
+        }
+        return false;
     }
 
     synchronized boolean remove(Primitive.Kind kind, String name) {
