@@ -60,6 +60,9 @@ class FailClosedTest {
         settings.accept(guard);
         server = ShapedServer.start(Shape.SYNC, guard.build(), Served.of()
                 .tool(Tools.tool("read_report"), request -> Tools.text("report " + runs.incrementAndGet()))
+                .tool(McpSchema.Tool.builder().name("pay").inputSchema(Map.of("type", "object"))
+                        .annotations(McpSchema.ToolAnnotations.builder().readOnlyHint(true).build()).build(),
+                        request -> Tools.text("paid " + runs.incrementAndGet()))
                 .tool(Tools.tool("slow_report"), request -> {
                     slowEntered.countDown();
                     try {
@@ -158,6 +161,28 @@ class FailClosedTest {
                 }))));
 
         assertThat(reason(read(client))).isEqualTo("approval_denied");
+        assertThat(runs).hasValue(0);
+    }
+
+    @Test
+    void aBudgetWhoseMatcherThrowsApplies() {
+        McpSyncClient client = serve(all().budget(io.mcpguard.quota.BudgetRule.named("cap").sumOf("amount")
+                .forTools(BROKEN).perAgent().atMost(10).per(Duration.ofHours(1)).thenRefuse()));
+
+        assertThat(reason(client.callTool(new CallToolRequest("pay", Map.of("amount", 6)))))
+                .isEqualTo("ok");
+        assertThat(reason(client.callTool(new CallToolRequest("pay", Map.of("amount", 6)))))
+                .isEqualTo("budget_exceeded");
+        assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    void aBoundaryWhoseMatcherThrowsApplies() {
+        McpSyncClient client = serve(all().boundary(io.mcpguard.policy.ArgumentBoundary.named("cap")
+                .forTools(BROKEN).require(ArgumentCondition.numberAtMost("amount", 10))));
+
+        assertThat(reason(client.callTool(new CallToolRequest("pay", Map.of("amount", 11)))))
+                .isEqualTo("argument_boundary");
         assertThat(runs).hasValue(0);
     }
 
