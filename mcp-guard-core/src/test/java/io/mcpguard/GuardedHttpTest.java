@@ -252,6 +252,31 @@ class GuardedHttpTest {
     }
 
     @Test
+    void resourceUpdatesReachOnlyAgentsThatMaySeeTheResource() throws Exception {
+        var server = guarded();
+        java.util.concurrent.BlockingQueue<String> billingSaw = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.BlockingQueue<String> supportSaw = new java.util.concurrent.LinkedBlockingQueue<>();
+        McpSyncClient billing = server.client(BILLING_KEY, spec -> spec.resourcesUpdateConsumer(
+                updated -> billingSaw.add(updated.uri())));
+        McpSyncClient support = server.client(SUPPORT_KEY, spec -> spec.resourcesUpdateConsumer(
+                updated -> supportSaw.add(updated.uri())));
+        for (McpSyncClient client : List.of(billing, support)) {
+            client.subscribeResource(new McpSchema.SubscribeRequest("payroll://summary"));
+            client.subscribeResource(new McpSchema.SubscribeRequest("orders://o-1"));
+        }
+
+        server.sdkServer().notifyResourcesUpdated(new McpSchema.ResourcesUpdatedNotification("payroll://summary"));
+        server.sdkServer().notifyResourcesUpdated(new McpSchema.ResourcesUpdatedNotification("orders://o-1"));
+
+        assertThat(billingSaw.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("payroll://summary");
+        assertThat(billingSaw.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("orders://o-1");
+        assertThat(supportSaw.poll(10, java.util.concurrent.TimeUnit.SECONDS))
+                .as("the hidden resource's update never reaches the agent that may not see it")
+                .isEqualTo("orders://o-1");
+        assertThat(supportSaw).isEmpty();
+    }
+
+    @Test
     void statelessServerIsGuardedToo() throws Exception {
         var running = GatedHttp.stateless(McpGuard.builder().policy(POLICY).build(), KEYS, served());
         closeables.add(running);

@@ -25,6 +25,7 @@ public final class GatedHttp implements AutoCloseable {
     private final McpGuardHttp<?> http;
     private final Tomcats.Running tomcat;
     private final AutoCloseable server;
+    private Object sdkServer;
     private final List<AutoCloseable> clients = new ArrayList<>();
 
     private GatedHttp(McpGuard guard, McpGuardHttp<?> http, AutoCloseable server, Tomcats.Running tomcat) {
@@ -81,7 +82,9 @@ public final class GatedHttp implements AutoCloseable {
         settings.accept(builder);
         McpGuardHttp<HttpServletStreamableServerTransportProvider> http = builder.build();
         var sdk = served.syncImmediate(guard, http.transport());
-        return new GatedHttp(guard, http, sdk::close, Tomcats.start(http.servlet(), "/mcp", maxThreads));
+        GatedHttp running = new GatedHttp(guard, http, sdk::close, Tomcats.start(http.servlet(), "/mcp", maxThreads));
+        running.sdkServer = sdk;
+        return running;
     }
 
     /**
@@ -147,17 +150,39 @@ public final class GatedHttp implements AutoCloseable {
     }
 
     /**
+     * Returns the SDK server behind the gate (Streamable HTTP servers only), e.g. to send notifications.
+     *
+     * @return the server
+     */
+    public io.modelcontextprotocol.server.McpSyncServer sdkServer() {
+        return (io.modelcontextprotocol.server.McpSyncServer) sdkServer;
+    }
+
+    /**
      * An initialized Java SDK client with a bearer key.
      *
      * @param key the key
      * @return the client
      */
     public McpSyncClient client(String key) {
+        return client(key, spec -> { });
+    }
+
+    /**
+     * An initialized Java SDK client with a bearer key and client settings (consumers of notifications).
+     *
+     * @param key the key
+     * @param settings what to set on the client
+     * @return the client
+     */
+    public McpSyncClient client(String key, Consumer<McpClient.SyncSpec> settings) {
         var transport = HttpClientStreamableHttpTransport.builder("http://localhost:" + tomcat.port())
                 .endpoint("/mcp")
                 .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + key))
                 .build();
-        McpSyncClient client = McpClient.sync(transport).build();
+        McpClient.SyncSpec spec = McpClient.sync(transport);
+        settings.accept(spec);
+        McpSyncClient client = spec.build();
         clients.add(client::close);
         client.initialize();
         return client;
