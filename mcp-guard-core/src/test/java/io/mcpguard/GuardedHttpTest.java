@@ -257,9 +257,9 @@ class GuardedHttpTest {
         java.util.concurrent.BlockingQueue<String> billingSaw = new java.util.concurrent.LinkedBlockingQueue<>();
         java.util.concurrent.BlockingQueue<String> supportSaw = new java.util.concurrent.LinkedBlockingQueue<>();
         McpSyncClient billing = server.client(BILLING_KEY, spec -> spec.resourcesUpdateConsumer(
-                updated -> billingSaw.add(updated.uri())));
+                updated -> billingSaw.add(updated.get(0).uri())));
         McpSyncClient support = server.client(SUPPORT_KEY, spec -> spec.resourcesUpdateConsumer(
-                updated -> supportSaw.add(updated.uri())));
+                updated -> supportSaw.add(updated.get(0).uri())));
         for (McpSyncClient client : List.of(billing, support)) {
             client.subscribeResource(new McpSchema.SubscribeRequest("payroll://summary"));
             client.subscribeResource(new McpSchema.SubscribeRequest("orders://o-1"));

@@ -97,6 +97,12 @@ public final class McpGate implements AutoCloseable {
     /** The largest authenticated request body accepted unless configured otherwise. */
     public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
+    /** How long an authenticated body may take to arrive unless configured otherwise; then 408. */
+    public static final Duration DEFAULT_BODY_READ_TIMEOUT = Duration.ofSeconds(30);
+
+    /** How many bodies one agent may have arriving slowly at once unless configured otherwise; more get 429. */
+    public static final int DEFAULT_SLOW_BODIES_PER_AGENT = 8;
+
     /** The most sessions one agent may hold open unless configured otherwise. */
     public static final int DEFAULT_SESSIONS_PER_AGENT = 16;
 
@@ -125,6 +131,8 @@ public final class McpGate implements AutoCloseable {
     private final ScheduledExecutorService sweeper;
     private final AtomicLong recordsDropped = new AtomicLong();
     private final WaitingRoom waitingRoom;
+    private final Duration bodyReadTimeout;
+    private final PerAgentCount bodyReads;
 
     private McpGate(Builder builder) {
         this.pipeline = builder.guard.pipeline();
@@ -132,6 +140,8 @@ public final class McpGate implements AutoCloseable {
         this.headerValidator = builder.headerValidator;
         this.mode = builder.mode;
         this.maxBodyBytes = builder.maxBodyBytes;
+        this.bodyReadTimeout = builder.bodyReadTimeout;
+        this.bodyReads = new PerAgentCount(builder.slowBodiesPerAgent);
         this.mapper = builder.mapper == null ? McpJsonDefaults.getMapper() : builder.mapper;
         this.sessions = new Sessions(builder.sessionsPerAgent, builder.sessionIdle, builder.clock);
         this.waitingRoom = new WaitingRoom(builder.mode == Mode.STREAMABLE, builder.waitingPing,
@@ -201,6 +211,14 @@ public final class McpGate implements AutoCloseable {
             forward(request, response, downstream, held.bytes(), held.charset(), held.sessionId());
             return;
         }
+        if (request.getDispatcherType() == DispatcherType.ASYNC
+                && request.getAttribute(BodyReader.READ) instanceof byte[] body
+                && request.getAttribute(AGENT_ATTRIBUTE) instanceof AgentIdentity agent) {
+            // A body that arrived slowly was read without a thread; go on where the first dispatch stopped.
+            request.removeAttribute(BodyReader.READ);
+            post(request, response, downstream, agent, body);
+            return;
+        }
         String method = request.getMethod();
         if (!"POST".equals(method) && !"GET".equals(method) && !"DELETE".equals(method)) {
             Responses.error(response, 405, -32601, "Method not allowed");
@@ -253,6 +271,7 @@ public final class McpGate implements AutoCloseable {
         response.setHeader("Connection", "close");
         Responses.error(response, status, Responses.REFUSED, switch (status) {
             case 401 -> "Unauthorized";
+            case 408 -> "Request timeout";
             case 413 -> "Request too large";
             case 421 -> "Misdirected request";
             case 429 -> "Too many requests";
@@ -350,11 +369,29 @@ public final class McpGate implements AutoCloseable {
             refuse(response, 413);
             return;
         }
-        byte[] body = readBody(request.getInputStream());
-        if (body == null) {
-            refuse(response, 413);
+        jakarta.servlet.ServletInputStream in = request.getInputStream();
+        if (declared >= 0 && in.available() >= declared || !request.isAsyncSupported()) {
+            // The whole body is already here (the usual small request): read it without waiting.
+            byte[] body = readBody(in);
+            if (body == null) {
+                refuse(response, 413);
+                return;
+            }
+            post(request, response, downstream, agent, body);
             return;
         }
+        // The body is still on its way: read it without holding a thread, within a deadline and a per-agent cap.
+        if (!bodyReads.begin(agent.agentId())) {
+            response.setHeader("Retry-After", "1");
+            refuse(response, 429);
+            return;
+        }
+        BodyReader.start(request, response, in, maxBodyBytes, bodyReadTimeout,
+                () -> bodyReads.end(agent.agentId()));
+    }
+
+    private void post(HttpServletRequest request, HttpServletResponse response, Downstream downstream,
+            AgentIdentity agent, byte[] body) throws IOException, ServletException {
         Charset charset = charset(request);
         McpSchema.JSONRPCMessage message;
         try {
@@ -853,6 +890,8 @@ public final class McpGate implements AutoCloseable {
         private boolean sweepSessions = true;
         private Duration waitingPing = DEFAULT_WAITING_PING;
         private Duration waitingProbe = DEFAULT_WAITING_PROBE;
+        private Duration bodyReadTimeout = DEFAULT_BODY_READ_TIMEOUT;
+        private int slowBodiesPerAgent = DEFAULT_SLOW_BODIES_PER_AGENT;
 
         private Builder(McpGuard guard, HttpAuthenticator authenticator) {
             this.guard = Objects.requireNonNull(guard, "guard");
@@ -983,6 +1022,39 @@ public final class McpGate implements AutoCloseable {
                 throw new IllegalArgumentException("waitingProbe must be between 1 ms and 10 seconds, got " + delay);
             }
             this.waitingProbe = delay;
+            return this;
+        }
+
+        /**
+         * Sets how long an authenticated request body may take to arrive; a slower one is refused with 408 and its
+         * connection closed. Bodies still arriving are read without a thread. Default
+         * {@link McpGate#DEFAULT_BODY_READ_TIMEOUT}.
+         *
+         * @param timeout 100 ms to 10 minutes
+         * @return this builder
+         */
+        public Builder bodyReadTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.compareTo(Duration.ofMillis(100)) < 0 || timeout.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("bodyReadTimeout must be between 100 ms and 10 minutes, got "
+                        + timeout);
+            }
+            this.bodyReadTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Sets how many request bodies one agent may have arriving at once (bodies that were not complete when their
+         * headers were); more are refused with 429. Default {@value McpGate#DEFAULT_SLOW_BODIES_PER_AGENT}.
+         *
+         * @param max 1 to 10,000
+         * @return this builder
+         */
+        public Builder slowBodiesPerAgent(int max) {
+            if (max < 1 || max > 10_000) {
+                throw new IllegalArgumentException("slowBodiesPerAgent must be between 1 and 10000, got " + max);
+            }
+            this.slowBodiesPerAgent = max;
             return this;
         }
 

@@ -47,6 +47,7 @@ final class Responses {
             case 403 -> errorBody(REFUSED, "Forbidden");
             case 404 -> errorBody(SESSION_NOT_FOUND, "Session not found");
             case 405 -> errorBody(-32601, "Method not allowed");
+            case 408 -> errorBody(REFUSED, "Request timeout");
             case 413 -> errorBody(INVALID_REQUEST, "Request too large");
             case 415 -> errorBody(INVALID_REQUEST, "Unsupported media type");
             case 421 -> errorBody(REFUSED, "Misdirected request");
