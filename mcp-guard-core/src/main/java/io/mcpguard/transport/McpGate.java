@@ -722,6 +722,16 @@ public final class McpGate implements AutoCloseable {
     }
 
     /**
+     * Returns how many request bodies of an agent are arriving (read without a thread) right now.
+     *
+     * @param agentId the agent
+     * @return the count
+     */
+    public int slowBodies(String agentId) {
+        return bodyReads.held(agentId);
+    }
+
+    /**
      * Returns how many sessions are open.
      *
      * @return the count

@@ -68,11 +68,19 @@ public final class Tomcats {
         Connector connector = new Connector();
         connector.setPort(0);
         connector.setProperty("address", "127.0.0.1");
+        // What docs/security.md asks of a guarded endpoint's container: a refused request's unread body is never
+        // swallowed (the connection closes instead), and headers must arrive within a few seconds.
+        connector.setProperty("maxSwallowSize", "0");
+        connector.setProperty("connectionTimeout", "5000");
         if (maxThreads > 0) {
             connector.setProperty("maxThreads", Integer.toString(maxThreads));
             connector.setProperty("minSpareThreads", Integer.toString(maxThreads));
         }
         tomcat.setConnector(connector);
+        org.apache.catalina.valves.ErrorReportValve errors = new org.apache.catalina.valves.ErrorReportValve();
+        errors.setShowReport(false);
+        errors.setShowServerInfo(false);
+        tomcat.getHost().getPipeline().addValve(errors);
         Context context = tomcat.addContext("", base.getAbsolutePath());
         var wrapper = Tomcat.addServlet(context, "mcp", servlet);
         wrapper.setAsyncSupported(true);

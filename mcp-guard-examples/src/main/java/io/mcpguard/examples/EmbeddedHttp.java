@@ -39,7 +39,18 @@ public final class EmbeddedHttp implements AutoCloseable {
         Connector connector = new Connector();
         connector.setPort(port);
         connector.setProperty("address", "127.0.0.1");
+        // Container settings a guarded endpoint needs (docs/security.md): the body of a refused request is never
+        // swallowed (the connection closes instead, so a keyless client trickling a body holds no thread), headers
+        // must arrive within 5 s, idle keep-alive connections close after 15 s, connections are capped.
+        connector.setProperty("maxSwallowSize", "0");
+        connector.setProperty("connectionTimeout", "5000");
+        connector.setProperty("keepAliveTimeout", "15000");
+        connector.setProperty("maxConnections", "2048");
         tomcat.setConnector(connector);
+        // Error pages the container writes itself (a malformed request line, a path nobody serves) name nothing:
+        // the gate's plain JSON-RPC errors, no HTML, server name, version or report.
+        ((org.apache.catalina.core.StandardHost) tomcat.getHost()).setErrorReportValveClass(
+                PlainErrorValve.class.getName());
         Context context = tomcat.addContext("", base.getAbsolutePath());
         var wrapper = Tomcat.addServlet(context, "mcp", servlet);
         wrapper.setAsyncSupported(true);
