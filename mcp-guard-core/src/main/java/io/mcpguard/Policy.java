@@ -83,6 +83,7 @@ public final class Policy {
     private final boolean irreversibleNeedsApproval;
     private final int approvalRequestLimit;
     private final Duration approvalRequestWindow;
+    private final io.mcpguard.quota.ProbeLimit probeLimit;
     private final String canonicalForm;
     private final String fingerprint;
 
@@ -100,6 +101,7 @@ public final class Policy {
         this.irreversibleNeedsApproval = b.irreversibleNeedsApproval;
         this.approvalRequestLimit = b.approvalRequestLimit;
         this.approvalRequestWindow = b.approvalRequestWindow;
+        this.probeLimit = b.probeLimit;
         this.canonicalForm = canonicalize();
         this.fingerprint = sha256Hex(canonicalForm);
     }
@@ -313,6 +315,16 @@ public final class Policy {
     }
 
     /**
+     * Returns how many uses of names it may not see (probes) each agent may make, and how many are recorded one by
+     * one.
+     *
+     * @return the probe limit
+     */
+    public io.mcpguard.quota.ProbeLimit probeLimit() {
+        return probeLimit;
+    }
+
+    /**
      * Returns whether the policy sets any quota, budget, concurrency limit, timeout or breaker.
      *
      * @return {@code true} if any limit is configured
@@ -379,6 +391,9 @@ public final class Policy {
             out.append("approval requests ").append(approvalRequestLimit).append('/').append(approvalRequestWindow)
                     .append(" per agent\n");
         }
+        if (!probeLimit.equals(io.mcpguard.quota.ProbeLimit.defaults())) {
+            out.append(probeLimit.canonical()).append('\n');
+        }
         return out.toString();
     }
 
@@ -414,6 +429,7 @@ public final class Policy {
         private boolean irreversibleNeedsApproval = true;
         private int approvalRequestLimit = DEFAULT_APPROVAL_REQUEST_LIMIT;
         private Duration approvalRequestWindow = DEFAULT_APPROVAL_REQUEST_WINDOW;
+        private io.mcpguard.quota.ProbeLimit probeLimit = io.mcpguard.quota.ProbeLimit.defaults();
 
         private Builder() {
         }
@@ -451,6 +467,19 @@ public final class Policy {
          */
         public Builder irreversibleNeedsApproval(boolean needsApproval) {
             this.irreversibleNeedsApproval = needsApproval;
+            return this;
+        }
+
+        /**
+         * Sets how many uses of names it may not see (hidden or missing tools, resources, prompts) each agent may
+         * make per window, and how many of them are recorded one by one; see {@link io.mcpguard.quota.ProbeLimit}.
+         * Default {@link io.mcpguard.quota.ProbeLimit#defaults()}.
+         *
+         * @param limit the probe limit
+         * @return this builder
+         */
+        public Builder probes(io.mcpguard.quota.ProbeLimit limit) {
+            this.probeLimit = Objects.requireNonNull(limit, "limit");
             return this;
         }
 

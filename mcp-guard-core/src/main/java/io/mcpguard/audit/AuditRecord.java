@@ -312,4 +312,36 @@ public sealed interface AuditRecord {
             return f;
         }
     }
+
+    /**
+     * The probes of one agent in one window beyond those recorded one by one: uses of tools, resources or prompts it
+     * may not see (hidden or missing alike), summed up so that the trail stays complete in meaning without growing
+     * with the prober's rate.
+     *
+     * @param context the context (agent; no target)
+     * @param windowStart when the window began
+     * @param windowEnd when it ended
+     * @param probes how many probes of the window this record covers (those not recorded one by one)
+     * @param refused how many of them were refused for passing the probe limit
+     * @param sample up to {@link io.mcpguard.quota.ProbeLimit#SAMPLE} of their names, comma-separated, each cut to
+     *        a bounded length
+     */
+    record ProbesAggregated(Context context, Instant windowStart, Instant windowEnd, long probes, long refused,
+            String sample) implements AuditRecord {
+        @Override
+        public String type() {
+            return "probes.aggregated";
+        }
+
+        @Override
+        public Map<String, Object> facts() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("windowStart", windowStart.toString());
+            f.put("windowEnd", windowEnd.toString());
+            f.put("probes", probes);
+            f.put("refused", refused);
+            f.put("sample", sample);
+            return f;
+        }
+    }
 }

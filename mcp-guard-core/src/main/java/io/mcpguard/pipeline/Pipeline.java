@@ -52,6 +52,9 @@ public final class Pipeline implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
 
+    /** Whose probes the probes of callers the resolver does not know are counted as. */
+    static final String UNKNOWN_PROBER = "(unknown)";
+
     /** Names longer than this are cut in spans and audit records, so that probes cannot bloat the trail. */
     public static final int MAX_RECORDED_NAME = 200;
 
@@ -66,6 +69,7 @@ public final class Pipeline implements AutoCloseable {
     private final AuditTrail audit;
     private final Clock clock;
     private final Set<String> warnedUnguarded = ConcurrentHashMap.newKeySet();
+    private final Probes probes;
     private volatile ExecutorService executor;
 
     /**
@@ -101,6 +105,7 @@ public final class Pipeline implements AutoCloseable {
         this.audit = parts.audit();
         this.clock = Objects.requireNonNull(parts.clock(), "clock");
         this.catalog = new Catalog(policy);
+        this.probes = new Probes(policy.probeLimit(), clock, this::aggregated);
     }
 
     // ---- the catalog ----
@@ -466,9 +471,12 @@ public final class Pipeline implements AutoCloseable {
         return new Start.Refused(deny, approvalId, false);
     }
 
-    private static Start hidden(Call call, GuardTelemetry.Observation obs, CallRecord record,
-            Start.Refused refused) {
-        if (record != null) {
+    private Start hidden(Call call, GuardTelemetry.Observation obs, CallRecord record, Start.Refused refused) {
+        AgentIdentity agent = call.agent();
+        Probes.Verdict verdict = probes.probe(agent == null ? UNKNOWN_PROBER : agent.agentId(), call.name());
+        // The SDK dispatched the name, so the answer cannot change here: past the first ones a window's probes are
+        // summed up in one aggregate record instead of one record each.
+        if (record != null && verdict == Probes.Verdict.RECORD) {
             record.decided(refused.deny(), null);
         }
         if (obs != GuardTelemetry.Observation.NOOP) {
@@ -494,6 +502,47 @@ public final class Pipeline implements AutoCloseable {
     }
 
     // ---- what the transport gate answered itself ----
+
+    /**
+     * Counts a use of a name the caller may not see (hidden or missing: the gate cannot and does not tell), before
+     * the gate answers it: record it one by one, sum it up in the window's aggregate, or refuse it (too many).
+     *
+     * @param agent the verified caller
+     * @param name the name or URI
+     * @return what to do
+     */
+    public Probes.Verdict probe(AgentIdentity agent, String name) {
+        return probes.probe(agent.agentId(), name);
+    }
+
+    /**
+     * Returns how long until the caller's probe window ends (the retry hint of a refused probe).
+     *
+     * @return the window's length, an upper bound
+     */
+    public java.time.Duration probeWindow() {
+        return policy.probeLimit().window();
+    }
+
+    private void aggregated(Probes.Window window) {
+        log.info("Agent '{}' made {} more probes ({} refused) between {} and {}; sample: {}",
+                LogSafe.text(window.agentId()), window.probes(), window.refused(), window.start(), window.end(),
+                LogSafe.text(String.join(",", window.sample()), 1200));
+        if (audit == null) {
+            return;
+        }
+        StringBuilder sample = new StringBuilder();
+        for (String name : window.sample()) {
+            if (sample.length() > 0) {
+                sample.append(',');
+            }
+            sample.append(name);
+        }
+        audit.record(new AuditRecord.ProbesAggregated(new AuditRecord.Context(clock.instant(),
+                UNKNOWN_PROBER.equals(window.agentId()) ? null : window.agentId(), null, null, null, null, null,
+                policy.fingerprint(), null, null), window.start(), window.end(), window.probes(), window.refused(),
+                sample.toString()));
+    }
 
     /**
      * Records a use the transport gate answered itself as a missing name (the name is missing, or hidden from the
@@ -626,11 +675,13 @@ public final class Pipeline implements AutoCloseable {
      */
     public int sweep() {
         approvals.sweep();
+        probes.sweep(false);
         return quotas.sweep();
     }
 
     @Override
     public void close() {
+        probes.sweep(true);
         ExecutorService e = executor;
         if (e != null) {
             e.shutdownNow();

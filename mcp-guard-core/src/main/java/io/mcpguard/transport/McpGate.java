@@ -9,6 +9,7 @@ import io.mcpguard.pipeline.NotFound;
 import io.mcpguard.pipeline.Operation;
 import io.mcpguard.pipeline.Pipeline;
 import io.mcpguard.pipeline.Preadmitted;
+import io.mcpguard.pipeline.Probes;
 import io.mcpguard.pipeline.Start;
 import io.mcpguard.pipeline.Target;
 import io.mcpguard.policy.Primitive;
@@ -565,9 +566,15 @@ public final class McpGate implements AutoCloseable {
                 if (pipeline.catalog().view(agent).tool(params.name()) != null) {
                     return false;
                 }
+                Probes.Verdict verdict = pipeline.probe(agent, params.name());
+                if (verdict == Probes.Verdict.REFUSE) {
+                    return tooManyProbes(response);
+                }
                 unanswerable(response, sessionId, call, NotFound.tool(params.name()));
-                recordLater(request, Operation.TOOL_CALL, sessionId, params.name(), params.arguments(),
-                        params.meta(), Primitive.Kind.TOOL);
+                if (verdict == Probes.Verdict.RECORD) {
+                    recordLater(request, Operation.TOOL_CALL, sessionId, params.name(), params.arguments(),
+                            params.meta(), Primitive.Kind.TOOL);
+                }
                 return true;
             }
             case "resources/read" -> {
@@ -578,9 +585,15 @@ public final class McpGate implements AutoCloseable {
                 if (pipeline.catalog().view(agent).resolveResource(params.uri()) != null) {
                     return false;
                 }
+                Probes.Verdict verdict = pipeline.probe(agent, params.uri());
+                if (verdict == Probes.Verdict.REFUSE) {
+                    return tooManyProbes(response);
+                }
                 unanswerable(response, sessionId, call, NotFound.resource(params.uri()));
-                recordLater(request, Operation.RESOURCE_READ, sessionId, params.uri(), null, params.meta(),
-                        Primitive.Kind.RESOURCE);
+                if (verdict == Probes.Verdict.RECORD) {
+                    recordLater(request, Operation.RESOURCE_READ, sessionId, params.uri(), null, params.meta(),
+                            Primitive.Kind.RESOURCE);
+                }
                 return true;
             }
             case "resources/subscribe" -> {
@@ -592,9 +605,15 @@ public final class McpGate implements AutoCloseable {
                     return false;
                 }
                 // The SDK accepts a subscription to any URI: a hidden one is accepted the same way, and never notified.
+                Probes.Verdict verdict = pipeline.probe(agent, params.uri());
+                if (verdict == Probes.Verdict.REFUSE) {
+                    return tooManyProbes(response);
+                }
                 reply(response, sessionId, call, Map.of());
-                recordLater(request, Operation.RESOURCE_SUBSCRIBE, sessionId, params.uri(), null, params.meta(),
-                        Primitive.Kind.RESOURCE);
+                if (verdict == Probes.Verdict.RECORD) {
+                    recordLater(request, Operation.RESOURCE_SUBSCRIBE, sessionId, params.uri(), null, params.meta(),
+                            Primitive.Kind.RESOURCE);
+                }
                 return true;
             }
             case "prompts/get" -> {
@@ -605,9 +624,15 @@ public final class McpGate implements AutoCloseable {
                 if (pipeline.catalog().view(agent).prompt(params.name()) != null) {
                     return false;
                 }
+                Probes.Verdict verdict = pipeline.probe(agent, params.name());
+                if (verdict == Probes.Verdict.REFUSE) {
+                    return tooManyProbes(response);
+                }
                 unanswerable(response, sessionId, call, NotFound.prompt(params.name()));
-                recordLater(request, Operation.PROMPT_GET, sessionId, params.name(), params.arguments(),
-                        params.meta(), Primitive.Kind.PROMPT);
+                if (verdict == Probes.Verdict.RECORD) {
+                    recordLater(request, Operation.PROMPT_GET, sessionId, params.name(), params.arguments(),
+                            params.meta(), Primitive.Kind.PROMPT);
+                }
                 return true;
             }
             case "completion/complete" -> {
@@ -630,9 +655,15 @@ public final class McpGate implements AutoCloseable {
             if (view.prompt(prompt.name()) != null) {
                 return false;
             }
+            Probes.Verdict verdict = pipeline.probe(agent, prompt.name());
+            if (verdict == Probes.Verdict.REFUSE) {
+                return tooManyProbes(response);
+            }
             unanswerable(response, sessionId, call, NotFound.completionPrompt(prompt.name()));
-            recordLater(request, Operation.COMPLETE, sessionId, prompt.name(), null, params.meta(),
-                    Primitive.Kind.PROMPT);
+            if (verdict == Probes.Verdict.RECORD) {
+                recordLater(request, Operation.COMPLETE, sessionId, prompt.name(), null, params.meta(),
+                        Primitive.Kind.PROMPT);
+            }
             return true;
         }
         if (params.ref() instanceof McpSchema.ResourceReference resource && resource.uri() != null) {
@@ -640,12 +671,25 @@ public final class McpGate implements AutoCloseable {
                     || view.resolveResource(resource.uri()) != null) {
                 return false; // not a template reference (the SDK answers an empty completion), or visible
             }
+            Probes.Verdict verdict = pipeline.probe(agent, resource.uri());
+            if (verdict == Probes.Verdict.REFUSE) {
+                return tooManyProbes(response);
+            }
             unanswerable(response, sessionId, call, NotFound.resource(resource.uri()));
-            recordLater(request, Operation.COMPLETE, sessionId, resource.uri(), null, params.meta(),
-                    Primitive.Kind.RESOURCE_TEMPLATE);
+            if (verdict == Probes.Verdict.RECORD) {
+                recordLater(request, Operation.COMPLETE, sessionId, resource.uri(), null, params.meta(),
+                        Primitive.Kind.RESOURCE_TEMPLATE);
+            }
             return true;
         }
         return invalidParams(response, sessionId, call);
+    }
+
+    /** Too many uses of names the caller may not see in this window: 429, the same for hidden and missing names. */
+    private boolean tooManyProbes(HttpServletResponse response) throws IOException {
+        response.setHeader("Retry-After", Long.toString(Math.max(1, pipeline.probeWindow().toSeconds())));
+        Responses.error(response, 429, Responses.REFUSED, "Too many requests");
+        return true;
     }
 
     /**

@@ -52,7 +52,10 @@ class OneReadingPropertiesTest {
         ApiKeyAuthenticator keys = ApiKeyAuthenticator.builder()
                 .key("k", KEY, AgentIdentity.builder("prober").scopes("all").build()).build();
         guarded = GatedHttp.streamable(McpGuard.builder().audit(AUDIT::add)
-                .policy(Policy.builder().scope("all", ToolMatcher.all()).build()).build(), keys,
+                .policy(Policy.builder().scope("all", ToolMatcher.all())
+                        // every probe recorded one by one: this property is about reading, not aggregating
+                        .probes(io.mcpguard.quota.ProbeLimit.perAgent(1_000_000, java.time.Duration.ofHours(1))
+                                .recordFirst(1_000_000)).build()).build(), keys,
                 Served.of().echo("get_order", "list_orders"));
         var transport = HttpServletStreamableServerTransportProvider.builder().mcpEndpoint("/mcp").build();
         plainServer = McpServer.sync(transport).serverInfo("test", "1.0.0").immediateExecution(true)
