@@ -62,14 +62,15 @@ public sealed interface GuardEvent {
     }
 
     /**
-     * A tool's circuit breaker changed state.
+     * A circuit breaker changed state: the tool's own, or one agent's breaker for the tool.
      *
      * @param at when
      * @param tool the tool
+     * @param agentId the agent whose breaker changed, or {@code null} for the tool-wide breaker
      * @param from the state before ({@code CLOSED}, {@code OPEN}, {@code HALF_OPEN}, ...)
      * @param to the state after
      */
-    record CircuitStateChanged(Instant at, String tool, String from, String to) implements GuardEvent {
+    record CircuitStateChanged(Instant at, String tool, String agentId, String from, String to) implements GuardEvent {
     }
 
     /**

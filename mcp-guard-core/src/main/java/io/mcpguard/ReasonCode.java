@@ -40,8 +40,11 @@ public enum ReasonCode {
     /** Too many calls are in flight for this agent or tool. */
     CONCURRENCY_LIMITED("concurrency_limited"),
 
-    /** The tool's circuit breaker is open after repeated failures. */
+    /** The tool's circuit breaker is open after repeated failures of calls by several agents, or of the tool itself. */
     CIRCUIT_OPEN("circuit_open"),
+
+    /** This agent's own breaker for the tool is open after repeated failures of its calls; other agents are served. */
+    AGENT_CIRCUIT_OPEN("agent_circuit_open"),
 
     /** The call needs a human's approval, which was requested; retry the identical call once approved. */
     APPROVAL_PENDING("approval_pending"),

@@ -2,15 +2,27 @@ package io.mcpguard.breaker;
 
 import io.mcpguard.policy.ToolMatcher;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
- * A circuit breaker for each selected tool (a Resilience4j {@code CircuitBreaker} per tool, count-based window).
+ * Circuit breakers for each selected tool: one per agent that opens first, and one for the tool as a whole (a
+ * Resilience4j {@code CircuitBreaker}), both count-based with the same window and threshold.
  *
- * <p>It counts the tool's real failures: exceptions thrown or signalled by the handler, an empty answer, and calls
- * that exceed the tool's timeout. It never counts the guard's own refusals (unknown agent, scope, invalid arguments,
- * quotas, concurrency), nor results the tool itself marks {@code isError}: an agent cannot trip a breaker for everyone
- * by sending garbage. Immutable; builder-style copies.
+ * <p>What counts as a failure is stated per rule ({@link #counting}): by default exceptions thrown or signalled by the
+ * handler (and an empty answer) and calls past the tool's timeout; results the tool itself marks {@code isError} count
+ * only if asked. The guard's own refusals (unknown agent, scope, invalid arguments, quotas, concurrency) never count.
+ *
+ * <p><b>No agent can open the breaker for another.</b> An agent's failures first open <em>its own</em> breaker for the
+ * tool ({@code agent_circuit_open} for that agent only). The tool-wide breaker records an ordinary failure
+ * only while at least {@link #minFailingAgents()} distinct agents have failed within {@link #failingAgentsWindow()};
+ * time-outs and {@link #infrastructureFaults infrastructure faults} (by default {@link java.io.IOException}s anywhere
+ * in the cause chain) always count there, because they say the tool, not the caller, is broken. State is kept only
+ * for agents with recent failures. Immutable; builder-style copies.
  */
 public final class BreakerRule {
 
@@ -24,6 +36,27 @@ public final class BreakerRule {
     public static final Duration DEFAULT_WAIT_IN_OPEN_STATE = Duration.ofSeconds(30);
     /** Default number of probe calls in the half-open state. */
     public static final int DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN_STATE = 3;
+    /** Default number of distinct failing agents before ordinary failures count against the whole tool. */
+    public static final int DEFAULT_MIN_FAILING_AGENTS = 3;
+    /** Default window in which failing agents are counted. */
+    public static final Duration DEFAULT_FAILING_AGENTS_WINDOW = Duration.ofMinutes(1);
+
+    /** What a breaker may count as a failure of the tool. */
+    public enum Failure {
+        /** The handler threw or signalled an exception, or answered nothing. */
+        EXCEPTION,
+        /** The call ran past the tool's timeout. */
+        TIMEOUT,
+        /** The tool answered with a result it marks {@code isError}. */
+        ERROR_RESULT
+    }
+
+    /** The failures counted unless set otherwise: exceptions and time-outs. */
+    public static final Set<Failure> DEFAULT_COUNTED = Collections.unmodifiableSet(EnumSet.of(Failure.EXCEPTION,
+            Failure.TIMEOUT));
+    /** The infrastructure faults unless set otherwise: I/O failures. */
+    public static final List<Class<? extends Throwable>> DEFAULT_INFRASTRUCTURE_FAULTS = List.of(
+            java.io.IOException.class, java.io.UncheckedIOException.class);
 
     private final ToolMatcher tools;
     private final float failureRateThreshold;
@@ -31,9 +64,45 @@ public final class BreakerRule {
     private final int minimumNumberOfCalls;
     private final Duration waitInOpenState;
     private final int permittedCallsInHalfOpenState;
+    private final boolean perAgent;
+    private final int minFailingAgents;
+    private final Duration failingAgentsWindow;
+    private final Set<Failure> counted;
+    private final List<Class<? extends Throwable>> infrastructureFaults;
 
     private BreakerRule(ToolMatcher tools, float failureRateThreshold, int slidingWindowSize, int minimumNumberOfCalls,
             Duration waitInOpenState, int permittedCallsInHalfOpenState) {
+        this(tools, failureRateThreshold, slidingWindowSize, minimumNumberOfCalls, waitInOpenState,
+                permittedCallsInHalfOpenState, true, DEFAULT_MIN_FAILING_AGENTS, DEFAULT_FAILING_AGENTS_WINDOW,
+                DEFAULT_COUNTED, DEFAULT_INFRASTRUCTURE_FAULTS);
+    }
+
+    private BreakerRule(BreakerRule base, float failureRateThreshold, int slidingWindowSize, int minimumNumberOfCalls,
+            Duration waitInOpenState, int permittedCallsInHalfOpenState) {
+        this(base.tools, failureRateThreshold, slidingWindowSize, minimumNumberOfCalls, waitInOpenState,
+                permittedCallsInHalfOpenState, base.perAgent, base.minFailingAgents, base.failingAgentsWindow,
+                base.counted, base.infrastructureFaults);
+    }
+
+    private BreakerRule(ToolMatcher tools, float failureRateThreshold, int slidingWindowSize, int minimumNumberOfCalls,
+            Duration waitInOpenState, int permittedCallsInHalfOpenState, boolean perAgent, int minFailingAgents,
+            Duration failingAgentsWindow, Set<Failure> counted, List<Class<? extends Throwable>> infrastructureFaults) {
+        if (minFailingAgents < 1) {
+            throw new IllegalArgumentException("minFailingAgents must be at least 1, got " + minFailingAgents);
+        }
+        Objects.requireNonNull(failingAgentsWindow, "failingAgentsWindow");
+        if (failingAgentsWindow.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("failingAgentsWindow must be at least 1 second, got "
+                    + failingAgentsWindow);
+        }
+        if (counted.isEmpty()) {
+            throw new IllegalArgumentException("a breaker must count at least one kind of failure");
+        }
+        this.perAgent = perAgent;
+        this.minFailingAgents = minFailingAgents;
+        this.failingAgentsWindow = failingAgentsWindow;
+        this.counted = counted;
+        this.infrastructureFaults = infrastructureFaults;
         this.tools = Objects.requireNonNull(tools, "tools");
         if (!(failureRateThreshold > 0 && failureRateThreshold <= 100)) {
             throw new IllegalArgumentException("failureRateThreshold must be in (0, 100], got " + failureRateThreshold);
@@ -77,7 +146,7 @@ public final class BreakerRule {
      * @return a new rule
      */
     public BreakerRule failureRateThreshold(float percent) {
-        return new BreakerRule(tools, percent, slidingWindowSize, minimumNumberOfCalls, waitInOpenState,
+        return new BreakerRule(this, percent, slidingWindowSize, minimumNumberOfCalls, waitInOpenState,
                 permittedCallsInHalfOpenState);
     }
 
@@ -88,7 +157,7 @@ public final class BreakerRule {
      * @return a new rule
      */
     public BreakerRule slidingWindowSize(int calls) {
-        return new BreakerRule(tools, failureRateThreshold, calls, minimumNumberOfCalls, waitInOpenState,
+        return new BreakerRule(this, failureRateThreshold, calls, minimumNumberOfCalls, waitInOpenState,
                 permittedCallsInHalfOpenState);
     }
 
@@ -99,7 +168,7 @@ public final class BreakerRule {
      * @return a new rule
      */
     public BreakerRule minimumNumberOfCalls(int calls) {
-        return new BreakerRule(tools, failureRateThreshold, slidingWindowSize, calls, waitInOpenState,
+        return new BreakerRule(this, failureRateThreshold, slidingWindowSize, calls, waitInOpenState,
                 permittedCallsInHalfOpenState);
     }
 
@@ -110,7 +179,7 @@ public final class BreakerRule {
      * @return a new rule
      */
     public BreakerRule waitInOpenState(Duration wait) {
-        return new BreakerRule(tools, failureRateThreshold, slidingWindowSize, minimumNumberOfCalls, wait,
+        return new BreakerRule(this, failureRateThreshold, slidingWindowSize, minimumNumberOfCalls, wait,
                 permittedCallsInHalfOpenState);
     }
 
@@ -121,8 +190,130 @@ public final class BreakerRule {
      * @return a new rule
      */
     public BreakerRule permittedCallsInHalfOpenState(int calls) {
-        return new BreakerRule(tools, failureRateThreshold, slidingWindowSize, minimumNumberOfCalls, waitInOpenState,
+        return new BreakerRule(this, failureRateThreshold, slidingWindowSize, minimumNumberOfCalls, waitInOpenState,
                 calls);
+    }
+
+    /**
+     * Sets which failures the breakers count. Default {@link #DEFAULT_COUNTED} (exceptions and time-outs); add
+     * {@link Failure#ERROR_RESULT} for tools whose {@code isError} results mean they are broken.
+     *
+     * @param failures at least one
+     * @return a new rule
+     */
+    public BreakerRule counting(Failure... failures) {
+        if (failures.length == 0) {
+            throw new IllegalArgumentException("a breaker must count at least one kind of failure");
+        }
+        return new BreakerRule(tools, failureRateThreshold, slidingWindowSize, minimumNumberOfCalls, waitInOpenState,
+                permittedCallsInHalfOpenState, perAgent, minFailingAgents, failingAgentsWindow,
+                Collections.unmodifiableSet(EnumSet.copyOf(Arrays.asList(failures))), infrastructureFaults);
+    }
+
+    /**
+     * Sets how many distinct agents must have failed within {@link #failingAgentsWindow()} before ordinary failures
+     * count against the whole tool. Default {@value #DEFAULT_MIN_FAILING_AGENTS}; 1 lets any one agent's failures
+     * open the tool for everyone (the behaviour without isolation).
+     *
+     * @param agents at least 1
+     * @param window at least 1 second
+     * @return a new rule
+     */
+    public BreakerRule minFailingAgents(int agents, Duration window) {
+        return new BreakerRule(tools, failureRateThreshold, slidingWindowSize, minimumNumberOfCalls, waitInOpenState,
+                permittedCallsInHalfOpenState, perAgent, agents, window, counted, infrastructureFaults);
+    }
+
+    /**
+     * Sets which exceptions (anywhere in the cause chain) are infrastructure faults: they count against the whole
+     * tool whoever caused them. Default {@link #DEFAULT_INFRASTRUCTURE_FAULTS}; none turns it off.
+     *
+     * @param types the exception types
+     * @return a new rule
+     */
+    @SafeVarargs
+    public final BreakerRule infrastructureFaults(Class<? extends Throwable>... types) {
+        for (Class<? extends Throwable> type : types) {
+            Objects.requireNonNull(type, "infrastructure fault type");
+        }
+        return new BreakerRule(tools, failureRateThreshold, slidingWindowSize, minimumNumberOfCalls, waitInOpenState,
+                permittedCallsInHalfOpenState, perAgent, minFailingAgents, failingAgentsWindow, counted,
+                List.of(types));
+    }
+
+    /**
+     * Turns the per-agent breakers off: every counted failure goes to the tool-wide breaker, so one agent's failing
+     * calls can refuse every agent. Only for tools that have a single caller.
+     *
+     * @return a new rule
+     */
+    public BreakerRule withoutPerAgentIsolation() {
+        return new BreakerRule(tools, failureRateThreshold, slidingWindowSize, minimumNumberOfCalls, waitInOpenState,
+                permittedCallsInHalfOpenState, false, 1, failingAgentsWindow, counted, infrastructureFaults);
+    }
+
+    /**
+     * Returns whether each agent has its own breaker that opens first.
+     *
+     * @return {@code true} unless turned off
+     */
+    public boolean perAgent() {
+        return perAgent;
+    }
+
+    /**
+     * Returns how many distinct failing agents make ordinary failures count against the whole tool.
+     *
+     * @return the count
+     */
+    public int minFailingAgents() {
+        return minFailingAgents;
+    }
+
+    /**
+     * Returns the window failing agents are counted in.
+     *
+     * @return the window
+     */
+    public Duration failingAgentsWindow() {
+        return failingAgentsWindow;
+    }
+
+    /**
+     * Returns which failures count.
+     *
+     * @return the kinds
+     */
+    public Set<Failure> counted() {
+        return counted;
+    }
+
+    /**
+     * Returns whether the breakers count this kind of failure.
+     *
+     * @param failure the kind
+     * @return {@code true} if counted
+     */
+    public boolean counts(Failure failure) {
+        return counted.contains(failure);
+    }
+
+    /**
+     * Returns whether a failure is an infrastructure fault: one of {@link #infrastructureFaults} in its cause chain.
+     *
+     * @param failure the failure, or {@code null}
+     * @return {@code true} if so
+     */
+    public boolean isInfrastructureFault(Throwable failure) {
+        Throwable t = failure;
+        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+            for (Class<? extends Throwable> type : infrastructureFaults) {
+                if (type.isInstance(t)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**
@@ -186,8 +377,26 @@ public final class BreakerRule {
      */
     public String canonical() {
         return "breaker rate=" + failureRateThreshold + "% window=" + slidingWindowSize + " min=" + minimumNumberOfCalls
-                + " open=" + waitInOpenState + " halfOpen=" + permittedCallsInHalfOpenState + " tools="
-                + tools.canonical();
+                + " open=" + waitInOpenState + " halfOpen=" + permittedCallsInHalfOpenState + isolation()
+                + " tools=" + tools.canonical();
+    }
+
+    /** The isolation settings, in the canonical form only when they differ from the defaults (stable fingerprints). */
+    private String isolation() {
+        StringBuilder out = new StringBuilder();
+        if (!perAgent) {
+            out.append(" perAgent=off");
+        } else if (minFailingAgents != DEFAULT_MIN_FAILING_AGENTS
+                || !failingAgentsWindow.equals(DEFAULT_FAILING_AGENTS_WINDOW)) {
+            out.append(" failingAgents=").append(minFailingAgents).append('/').append(failingAgentsWindow);
+        }
+        if (!counted.equals(DEFAULT_COUNTED)) {
+            out.append(" counting=").append(counted);
+        }
+        if (!infrastructureFaults.equals(DEFAULT_INFRASTRUCTURE_FAULTS)) {
+            out.append(" infrastructure=").append(infrastructureFaults.stream().map(Class::getName).toList());
+        }
+        return out.toString();
     }
 
     @Override

@@ -19,7 +19,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -261,7 +260,11 @@ public final class Call implements Start {
      */
     public void succeeded(boolean isError, Object result) {
         if (ENDED.compareAndSet(this, 0, 1)) {
-            breaker.success();
+            if (isError) {
+                breaker.errorResult();
+            } else {
+                breaker.success();
+            }
             if (record != null) {
                 record.completed(isError ? "tool_reported_error" : "success", null);
             }
@@ -308,7 +311,7 @@ public final class Call implements Start {
         Decision.Deny deny = new Decision.Deny(ReasonCode.TIMEOUT, Decision.Step.HANDLER,
                 target.label() + " did not finish within " + Texts.duration(timeout) + " and was cancelled.");
         if (ENDED.compareAndSet(this, 0, 1)) {
-            breaker.failure(new TimeoutException("timed out after " + timeout));
+            breaker.timedOut();
             String who = agent == null ? "?" : agent.agentId();
             target.breaker().timedOut(who);
             log.warn("'{}' timed out after {} for agent '{}'; cancelled", LogSafe.text(target.name()), timeout,

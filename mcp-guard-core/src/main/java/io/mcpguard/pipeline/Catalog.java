@@ -152,6 +152,10 @@ public final class Catalog {
         return snapshot.templates().get(uriTemplate);
     }
 
+    Iterable<Target> snapshotTools() {
+        return snapshot.tools().values();
+    }
+
     Iterable<Target> snapshotTemplates() {
         return snapshot.templates().values();
     }

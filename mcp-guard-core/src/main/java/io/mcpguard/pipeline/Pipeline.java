@@ -676,7 +676,11 @@ public final class Pipeline implements AutoCloseable {
     public int sweep() {
         approvals.sweep();
         probes.sweep(false);
-        return quotas.sweep();
+        int dropped = 0;
+        for (Target tool : catalog.snapshotTools()) {
+            dropped += tool.breaker().sweepAgents();
+        }
+        return dropped + quotas.sweep();
     }
 
     @Override

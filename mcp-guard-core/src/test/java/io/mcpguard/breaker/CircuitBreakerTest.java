@@ -47,11 +47,17 @@ class CircuitBreakerTest {
         }
     }
 
-    /** A tool whose back end fails while {@link #backendDown} is set. */
+    /**
+     * A tool whose back end fails for everyone while {@link #backendDown} is set (a connection failure: an
+     * infrastructure fault), and that rejects order {@code o-bad} with an exception (a failure caused by the caller).
+     */
     McpServerFeatures.SyncToolSpecification flaky() {
         return new McpServerFeatures.SyncToolSpecification(Tools.tool("sync_inventory"), (exchange, request) -> {
+            if ("o-bad".equals(request.arguments().get("id"))) {
+                throw new IllegalArgumentException("no such order: o-bad");
+            }
             if (backendDown.get()) {
-                throw new IllegalStateException("inventory service unreachable");
+                throw new java.io.UncheckedIOException(new java.net.ConnectException("inventory service unreachable"));
             }
             return Tools.text("synced " + request.arguments().get("id"));
         });
@@ -200,8 +206,125 @@ class CircuitBreakerTest {
         assertThat(reason(call(support, "get_order"))).as("no slot leaked").isEqualTo("tool-isError");
     }
 
+    static CallToolResult bad(McpSyncClient client) {
+        return client.callTool(new CallToolRequest("sync_inventory", Map.of("id", "o-bad")));
+    }
+
+    @Test
+    void oneAgentsFailingCallsOpenOnlyItsOwnBreaker() {
+        backendDown.set(false);
+        serve(smallBreaker());
+        McpSyncClient attacker = server.session(SUPPORT);
+        McpSyncClient other = server.session(BILLING);
+
+        for (int i = 0; i < 4; i++) {
+            assertThat(reason(bad(attacker))).isEqualTo("tool_error");
+        }
+        CallToolResult refused = bad(attacker);
+        assertThat(reason(refused)).isEqualTo("agent_circuit_open");
+        assertThat(refused.meta()).containsEntry("io.mcpguard/retryAfterMs", 30_001);
+        assertThat(Tools.firstText(refused)).contains("closed to you", "other agents are served");
+        assertThat(reason(call(attacker, "sync_inventory"))).as("even its good calls wait out its breaker")
+                .isEqualTo("agent_circuit_open");
+
+        for (int i = 0; i < 10; i++) {
+            assertThat(reason(call(other, "sync_inventory"))).as("another agent is served").isEqualTo("ok");
+        }
+        assertThat(breaker("sync_inventory").getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(breaker("sync_inventory").getMetrics().getNumberOfFailedCalls()).isZero();
+        assertThat(events).filteredOn(GuardEvent.CircuitStateChanged.class::isInstance)
+                .extracting(e -> ((GuardEvent.CircuitStateChanged) e).agentId() + " "
+                        + ((GuardEvent.CircuitStateChanged) e).to()).containsExactly("support-bot OPEN");
+
+        clock.advance(Duration.ofMillis(30_001));
+        assertThat(reason(call(attacker, "sync_inventory"))).as("after its wait").isEqualTo("ok");
+    }
+
+    @Test
+    void failuresFromSeveralAgentsOpenTheToolForEveryone() {
+        backendDown.set(false);
+        serve(smallBreaker().minFailingAgents(3, Duration.ofMinutes(1)));
+        McpSyncClient[] agents = new McpSyncClient[3];
+        for (int a = 0; a < 3; a++) {
+            agents[a] = server.session(AgentIdentity.builder("agent-" + a).scopes("orders").build());
+        }
+        for (int round = 0; round < 2; round++) {
+            for (McpSyncClient agent : agents) {
+                bad(agent);
+            }
+        }
+        assertThat(breaker("sync_inventory").getState()).as("three agents failing: the tool is the problem")
+                .isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(reason(call(server.session(BILLING), "sync_inventory"))).isEqualTo("circuit_open");
+    }
+
+    @Test
+    void infrastructureFaultsCountForTheWholeToolWhoeverCausedThem() {
+        serve(smallBreaker());
+        McpSyncClient support = server.session(SUPPORT);
+        for (int i = 0; i < 4; i++) {
+            call(support, "sync_inventory");
+        }
+        assertThat(breaker("sync_inventory").getState()).isEqualTo(CircuitBreaker.State.OPEN);
+
+        guard.close();
+        server.close();
+        serve(smallBreaker().infrastructureFaults());
+        support = server.session(SUPPORT);
+        for (int i = 0; i < 4; i++) {
+            call(support, "sync_inventory");
+        }
+        assertThat(breaker("sync_inventory").getState()).as("with no infrastructure faults declared")
+                .isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(reason(call(server.session(BILLING), "get_order"))).isEqualTo("tool-isError");
+    }
+
+    @Test
+    void errorResultsCountWhereTheRuleSaysSo() {
+        serve(smallBreaker().counting(BreakerRule.Failure.ERROR_RESULT));
+        McpSyncClient support = server.session(SUPPORT);
+        for (int i = 0; i < 4; i++) {
+            assertThat(reason(call(support, "get_order"))).isEqualTo("tool-isError");
+        }
+        assertThat(reason(call(support, "get_order"))).isEqualTo("agent_circuit_open");
+        assertThat(reason(call(server.session(BILLING), "get_order"))).isEqualTo("tool-isError");
+
+        backendDown.set(false);
+        for (int i = 0; i < 4; i++) {
+            assertThat(reason(bad(server.session(BILLING)))).isEqualTo("tool_error");
+        }
+        assertThat(reason(call(server.session(BILLING), "sync_inventory")))
+                .as("exceptions no longer count: only error results").isEqualTo("ok");
+    }
+
+    @Test
+    void anAgentsBreakerStateIsDroppedOnceItStopsFailing() {
+        backendDown.set(false);
+        serve(smallBreaker());
+        McpSyncClient attacker = server.session(SUPPORT);
+        for (int i = 0; i < 4; i++) {
+            bad(attacker);
+        }
+        var tool = guard.pipeline().catalog().tool("sync_inventory").breaker();
+        assertThat(tool.trackedAgents()).isEqualTo(1);
+        assertThat(reason(call(server.session(BILLING), "sync_inventory"))).isEqualTo("ok");
+        assertThat(tool.trackedAgents()).as("an agent without failures takes no state").isEqualTo(1);
+
+        clock.advance(Duration.ofSeconds(59));
+        guard.sweep();
+        assertThat(tool.trackedAgents()).as("still within the window").isEqualTo(1);
+        clock.advance(Duration.ofSeconds(2));
+        guard.sweep();
+        assertThat(tool.trackedAgents()).isZero();
+    }
+
     @Test
     void breakerRulesCheckTheirArguments() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> BreakerRule.forTools(ToolMatcher.all())
+                .minFailingAgents(0, Duration.ofMinutes(1))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("minFailingAgents");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> BreakerRule.forTools(ToolMatcher.all()).counting())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least one kind");
         var rule = BreakerRule.forTools(ToolMatcher.all());
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> rule.failureRateThreshold(0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(0, 100]");

@@ -235,7 +235,8 @@ class ChainShapesTest {
         assertThat(reason(first)).isEqualTo("tool_error");
         assertThat(((McpSchema.TextContent) first.content().get(0)).text()).doesNotContain("hunter2", "jdbc")
                 .contains("reference E-");
-        assertThat(reason(third)).isEqualTo("circuit_open");
+        assertThat(reason(third)).as("its own breaker: one agent cannot open the tool for others")
+                .isEqualTo("agent_circuit_open");
         assertThat(failures).as("the open breaker kept the third call from the tool").hasValue(2);
     }
 

@@ -173,7 +173,7 @@ class TelemetryTest {
                 .hasAttribute(AttributeKey.stringKey("error.type"), "tool_error")
                 .hasAttribute(AttributeKey.stringKey("mcp_guard.decision"), "allow");
         assertThat(spans.get(0).getAttributes().get(AttributeKey.stringKey("mcp_guard.error.id"))).matches("E-[0-9a-f]{12}");
-        assertThat(spans.get(2)).hasAttribute(AttributeKey.stringKey("mcp_guard.reason"), "circuit_open")
+        assertThat(spans.get(2)).hasAttribute(AttributeKey.stringKey("mcp_guard.reason"), "agent_circuit_open")
                 .hasAttribute(AttributeKey.stringKey("mcp_guard.step"), "breaker")
                 .hasAttribute(AttributeKey.stringKey("mcp_guard.decision"), "deny");
     }

@@ -210,8 +210,8 @@ public final class AuditTrail implements AutoCloseable, GuardEventListener {
             record(new AuditRecord.ApprovalChanged(context, e.approvalId(), e.state().code(),
                     String.join(",", e.approvers()), e.reason(), e.waited().toMillis()));
         } else if (event instanceof GuardEvent.CircuitStateChanged e) {
-            context = new AuditRecord.Context(e.at(), null, null, null, "tools/call", e.tool(), null, policyFingerprint,
-                    null, null);
+            context = new AuditRecord.Context(e.at(), e.agentId(), null, null, "tools/call", e.tool(), null,
+                    policyFingerprint, null, null);
             record(new AuditRecord.BreakerStateChanged(context, e.from(), e.to()));
         }
     }

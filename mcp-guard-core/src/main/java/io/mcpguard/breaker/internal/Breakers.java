@@ -15,12 +15,16 @@ import io.mcpguard.support.Clocks;
 import io.mcpguard.support.Texts;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
- * One Resilience4j circuit breaker per tool a breaker rule selects, and each tool's call timeout. The breaker counts
- * the tool's own failures (exceptions, empty answers, timeouts), never the guard's refusals. Unstable API.
+ * The circuit breakers of each tool a breaker rule selects (one per agent with recent failures, opening first, and
+ * one Resilience4j breaker for the tool as a whole) and each tool's call timeout. They count the failures the rule
+ * names, never the guard's refusals; one agent's failures reach the tool-wide breaker only when several agents fail,
+ * or when they are time-outs or infrastructure faults. Unstable API.
  */
 public final class Breakers {
 
@@ -73,20 +77,24 @@ public final class Breakers {
         return new Target(primitive.name(), breakerRule, timeout);
     }
 
-    /** The breaker and timeout of one primitive. */
+    /** The breakers (per agent and tool-wide) and the timeout of one primitive. */
     public final class Target {
 
         private final String name;
+        private final BreakerRule rule;
         private final CircuitBreaker breaker;
         private final Duration wait;
         private final Duration timeout;
+        private final Map<String, AgentBreaker> agents;
         private volatile long openedAtNanos;
 
         Target(String name, BreakerRule rule, Duration timeout) {
             this.name = name;
+            this.rule = rule;
             this.timeout = timeout;
             this.wait = rule == null ? null : rule.waitInOpenState();
             this.breaker = rule == null ? null : newBreaker(rule);
+            this.agents = rule == null || !rule.perAgent() ? null : new ConcurrentHashMap<>();
         }
 
         private CircuitBreaker newBreaker(BreakerRule rule) {
@@ -106,7 +114,7 @@ public final class Breakers {
                 if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
                     openedAtNanos = Clocks.nanos(clock);
                 }
-                events.onEvent(new GuardEvent.CircuitStateChanged(clock.instant(), name,
+                events.onEvent(new GuardEvent.CircuitStateChanged(clock.instant(), name, null,
                         event.getStateTransition().getFromState().name(),
                         event.getStateTransition().getToState().name()));
             });
@@ -114,7 +122,7 @@ public final class Breakers {
         }
 
         /**
-         * Returns the circuit breaker, if a rule gave one.
+         * Returns the tool-wide circuit breaker, if a rule gave one.
          *
          * @return the breaker, or {@code null}
          */
@@ -132,19 +140,41 @@ public final class Breakers {
         }
 
         /**
-         * Asks the breaker for permission.
+         * Returns how many agents' breakers this tool keeps (agents with recent failures only).
          *
-         * @param agentId the caller, for the refusal event
+         * @return the count
+         */
+        public int trackedAgents() {
+            return agents == null ? 0 : agents.size();
+        }
+
+        /**
+         * Asks the agent's breaker, then the tool's, for permission.
+         *
+         * @param agentId the caller
          * @return a {@link Permit} ({@link Permit#NONE} without a breaker), or the {@link Decision.Deny}
          */
         public Object acquire(String agentId) {
             if (breaker == null) {
                 return Permit.NONE;
             }
+            long now = Clocks.nanos(clock);
+            AgentBreaker own = agents == null ? null : agents.get(agentId);
+            if (own != null) {
+                long left = own.openFor(now);
+                if (left > 0) {
+                    Duration retryAfter = Duration.ofNanos(left + 1_000_000);
+                    events.onEvent(new GuardEvent.CircuitRejected(clock.instant(), agentId, name, retryAfter));
+                    return new Decision.Deny(ReasonCode.AGENT_CIRCUIT_OPEN, Decision.Step.BREAKER,
+                            "Tool '" + name + "' is temporarily closed to you after repeated failures of your calls "
+                                    + "(your circuit is open; other agents are served). Retry in "
+                                    + Texts.duration(retryAfter) + ".", retryAfter);
+                }
+            }
             if (!breaker.tryAcquirePermission()) {
                 return denied(agentId);
             }
-            return new Permit(this, Clocks.nanos(clock));
+            return new Permit(this, agentId, now);
         }
 
         private Decision.Deny denied(String agentId) {
@@ -165,6 +195,80 @@ public final class Breakers {
             return clock;
         }
 
+        /** One outcome of an admitted call. */
+        void settle(String agentId, long startNanos, BreakerRule.Failure kind, Throwable failure) {
+            long now = Clocks.nanos(clock);
+            long took = now - startNanos;
+            boolean counted = kind != null && rule.counts(kind);
+            if (!counted) {
+                if (kind == null || kind == BreakerRule.Failure.ERROR_RESULT) {
+                    breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+                    AgentBreaker own = agents == null ? null : agents.get(agentId);
+                    if (own != null) {
+                        own.record(false, now);
+                    }
+                } else {
+                    breaker.releasePermission(); // a failure this rule does not count: neither way
+                }
+                return;
+            }
+            Throwable cause = failure != null ? failure : new IllegalStateException("tool returned no result");
+            if (agents == null || kind == BreakerRule.Failure.TIMEOUT || rule.isInfrastructureFault(failure)) {
+                // The tool itself is broken (or isolation is off): every agent is protected from it.
+                recordOwn(agentId, now);
+                breaker.onError(took, TimeUnit.NANOSECONDS, cause);
+                return;
+            }
+            recordOwn(agentId, now);
+            if (failingAgents(now) >= rule.minFailingAgents()) {
+                breaker.onError(took, TimeUnit.NANOSECONDS, cause);
+            } else {
+                breaker.releasePermission(); // one agent's failures are its own until several agents fail
+            }
+        }
+
+        private void recordOwn(String agentId, long now) {
+            if (agents == null) {
+                return;
+            }
+            AgentBreaker own = agents.computeIfAbsent(agentId, k -> new AgentBreaker(rule));
+            if (own.record(true, now)) {
+                events.onEvent(new GuardEvent.CircuitStateChanged(clock.instant(), name, agentId, "CLOSED", "OPEN"));
+            }
+        }
+
+        /** Distinct agents with a failure within the window, counted up to the threshold. */
+        private int failingAgents(long now) {
+            long window = rule.failingAgentsWindow().toNanos();
+            int n = 0;
+            for (AgentBreaker own : agents.values()) {
+                if (own.failedSince(now - window) && ++n >= rule.minFailingAgents()) {
+                    break;
+                }
+            }
+            return n;
+        }
+
+        /**
+         * Drops the breakers of agents without a failure for a window and not open.
+         *
+         * @return how many were dropped
+         */
+        public int sweepAgents() {
+            if (agents == null) {
+                return 0;
+            }
+            long now = Clocks.nanos(clock);
+            long keep = Math.max(rule.failingAgentsWindow().toNanos(), rule.waitInOpenState().toNanos());
+            int dropped = 0;
+            for (var entry : agents.entrySet()) {
+                if (entry.getValue().idle(now, keep) && agents.remove(entry.getKey(), entry.getValue())) {
+                    dropped++;
+                }
+            }
+            return dropped;
+        }
+
         /**
          * Publishes that a call ran past its timeout.
          *
@@ -176,49 +280,132 @@ public final class Breakers {
     }
 
     /**
-     * A breaker permission held by an admitted call. Settle it once: {@link #success()}, {@link #failure(Throwable)},
-     * or {@link #giveBack()} when the call never ran or was cancelled before an outcome; later settlements are
-     * ignored.
+     * One agent's breaker for one tool: a count-based window over the agent's calls since its first recent failure,
+     * with the rule's size, minimum and threshold; open for the rule's wait once the threshold is reached, then a fresh
+     * window. Exists only while the agent has recent failures.
+     */
+    private static final class AgentBreaker {
+        private final boolean[] window;
+        private final int minimum;
+        private final float threshold;
+        private final long openNanos;
+        private int next;
+        private int calls;
+        private int failures;
+        private long openUntil = Long.MIN_VALUE;
+        private long lastFailure;
+
+        AgentBreaker(BreakerRule rule) {
+            this.window = new boolean[rule.slidingWindowSize()];
+            this.minimum = rule.minimumNumberOfCalls();
+            this.threshold = rule.failureRateThreshold();
+            this.openNanos = rule.waitInOpenState().toNanos();
+        }
+
+        synchronized long openFor(long now) {
+            return openUntil == Long.MIN_VALUE ? 0 : openUntil - now;
+        }
+
+        /** Records an outcome; returns whether the breaker opened now. */
+        synchronized boolean record(boolean failed, long now) {
+            if (openUntil != Long.MIN_VALUE && now >= openUntil) {
+                openUntil = Long.MIN_VALUE; // the wait is over: a fresh window
+                next = 0;
+                calls = 0;
+                failures = 0;
+                java.util.Arrays.fill(window, false);
+            }
+            if (failed) {
+                lastFailure = now;
+            }
+            if (calls == window.length && window[next]) {
+                failures--;
+            }
+            window[next] = failed;
+            next = (next + 1) % window.length;
+            calls = Math.min(calls + 1, window.length);
+            if (failed) {
+                failures++;
+            }
+            if (openUntil == Long.MIN_VALUE && calls >= minimum && failures * 100f / calls >= threshold) {
+                openUntil = now + openNanos;
+                return true;
+            }
+            return false;
+        }
+
+        synchronized boolean failedSince(long since) {
+            return failures > 0 && lastFailure - since >= 0;
+        }
+
+        synchronized boolean idle(long now, long keep) {
+            return (openUntil == Long.MIN_VALUE || now >= openUntil) && now - lastFailure >= keep;
+        }
+    }
+
+    /**
+     * A breaker permission held by an admitted call. Settle it once: {@link #success()}, {@link #errorResult()},
+     * {@link #failure(Throwable)}, {@link #timedOut()}, or {@link #giveBack()} when the call never ran or was
+     * cancelled before an outcome; later settlements are ignored.
      */
     public static final class Permit {
 
         /** The permit of a tool without a breaker. */
-        public static final Permit NONE = new Permit(null, 0);
+        public static final Permit NONE = new Permit(null, null, 0);
 
         private static final AtomicIntegerFieldUpdater<Permit> SETTLED =
                 AtomicIntegerFieldUpdater.newUpdater(Permit.class, "settled");
 
         private final Target target;
+        private final String agentId;
         private final long startNanos;
         private volatile int settled;
 
-        Permit(Target target, long startNanos) {
+        Permit(Target target, String agentId, long startNanos) {
             this.target = target;
+            this.agentId = agentId;
             this.startNanos = startNanos;
         }
 
-        /** The tool answered (its own {@code isError} results included). */
+        private boolean settle() {
+            return target != null && SETTLED.compareAndSet(this, 0, 1);
+        }
+
+        /** The tool answered. */
         public void success() {
-            if (target != null && SETTLED.compareAndSet(this, 0, 1)) {
-                target.breaker.onSuccess(Clocks.nanos(target.breakerClock()) - startNanos, TimeUnit.NANOSECONDS);
+            if (settle()) {
+                target.settle(agentId, startNanos, null, null);
+            }
+        }
+
+        /** The tool answered with a result it marks {@code isError} (a failure only where the rule counts it). */
+        public void errorResult() {
+            if (settle()) {
+                target.settle(agentId, startNanos, BreakerRule.Failure.ERROR_RESULT, null);
             }
         }
 
         /**
-         * The tool failed: threw, answered nothing, or timed out.
+         * The tool failed: threw or answered nothing.
          *
          * @param failure the failure, or {@code null} for an empty answer
          */
         public void failure(Throwable failure) {
-            if (target != null && SETTLED.compareAndSet(this, 0, 1)) {
-                target.breaker.onError(Clocks.nanos(target.breakerClock()) - startNanos, TimeUnit.NANOSECONDS,
-                        failure != null ? failure : new IllegalStateException("tool returned no result"));
+            if (settle()) {
+                target.settle(agentId, startNanos, BreakerRule.Failure.EXCEPTION, failure);
+            }
+        }
+
+        /** The call ran past the tool's timeout. */
+        public void timedOut() {
+            if (settle()) {
+                target.settle(agentId, startNanos, BreakerRule.Failure.TIMEOUT, null);
             }
         }
 
         /** The call never ran or was cancelled before an outcome: the permission goes back unused. */
         public void giveBack() {
-            if (target != null && SETTLED.compareAndSet(this, 0, 1)) {
+            if (settle()) {
                 target.breaker.releasePermission();
             }
         }
