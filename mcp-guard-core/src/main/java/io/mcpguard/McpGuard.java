@@ -1,5 +1,6 @@
 package io.mcpguard;
 
+import io.mcpguard.support.LogSafe;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.mcpguard.approval.ApprovalHandler;
 import io.mcpguard.approval.ApprovalMode;
@@ -179,6 +180,18 @@ public final class McpGuard implements AutoCloseable {
     }
 
     /**
+     * Returns how many agents' own breakers a tool keeps (only agents with recent failures). Unstable API, for tests
+     * and operations.
+     *
+     * @param tool the tool's name
+     * @return the count, 0 for a tool without breakers
+     */
+    public int trackedAgentBreakers(String tool) {
+        Target target = pipeline.catalog().tool(tool);
+        return target == null ? 0 : target.breakerState().trackedAgents();
+    }
+
+    /**
      * Returns how many quota buckets and concurrency counters are held. Unstable API, for tests and operations.
      *
      * @return the number of tracked entries
@@ -203,7 +216,7 @@ public final class McpGuard implements AutoCloseable {
                 log.debug("Dropped {} idle quota and concurrency entries", dropped);
             }
         } catch (RuntimeException e) {
-            log.warn("Sweeping idle limit state failed", e);
+            log.warn("Sweeping idle limit state failed", LogSafe.throwable(e));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.mcpguard.approval;
 
+import io.mcpguard.support.LogSafe;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -143,7 +144,7 @@ public final class ApprovalQueue implements ApprovalHandler {
             try {
                 listener.accept(request);
             } catch (RuntimeException e) {
-                log.warn("Approval request listener failed for {}", request.id(), e);
+                log.warn("Approval request listener failed for {}", request.id(), LogSafe.throwable(e));
             }
         }
         return decision;
@@ -242,7 +243,7 @@ public final class ApprovalQueue implements ApprovalHandler {
             try {
                 listener.accept(ignored);
             } catch (RuntimeException e) {
-                log.warn("Ignored-answer listener failed for {}", p.request.id(), e);
+                log.warn("Ignored-answer listener failed for {}", p.request.id(), LogSafe.throwable(e));
             }
         }
         return answer;

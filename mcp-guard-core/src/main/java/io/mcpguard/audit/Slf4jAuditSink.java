@@ -1,10 +1,14 @@
 package io.mcpguard.audit;
 
 import io.mcpguard.support.CanonicalJson;
+import io.mcpguard.support.LogSafe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Logs each record as one JSON line on {@code io.mcpguard.audit} at INFO. */
+/**
+ * Logs each record as one escaped JSON object per line on {@code io.mcpguard.audit} at INFO. Not tamper-evident:
+ * whoever can write the log can edit it; use {@link JsonLinesAuditSink} for an audit trail.
+ */
 final class Slf4jAuditSink implements AuditSink {
 
     private static final Logger audit = LoggerFactory.getLogger("io.mcpguard.audit");
@@ -12,7 +16,7 @@ final class Slf4jAuditSink implements AuditSink {
     @Override
     public void write(AuditRecord record) {
         if (audit.isInfoEnabled()) {
-            audit.info(CanonicalJson.ofOrdered(record.fields()));
+            audit.info(LogSafe.jsonLine(CanonicalJson.ofOrdered(record.fields())));
         }
     }
 }

@@ -290,7 +290,7 @@ public final class Call implements Start {
                         LogSafe.text(target.name()), who, errorId);
             } else {
                 log.error("{} '{}' failed for agent '{}' [{}]", operation.method(), LogSafe.text(target.name()), who,
-                        errorId, failure);
+                        errorId, LogSafe.throwable(failure));
             }
             obs.failed(errorId);
             if (record != null) {

@@ -211,7 +211,7 @@ public final class Pipeline implements AutoCloseable {
             Optional<AgentIdentity> agent = resolver.resolve(context == null ? McpTransportContext.EMPTY : context);
             return agent == null ? null : agent.orElse(null);
         } catch (RuntimeException e) {
-            log.warn("Agent resolver failed; treating the caller as unknown (fail closed)", e);
+            log.warn("Agent resolver failed; treating the caller as unknown (fail closed)", LogSafe.throwable(e));
             return null;
         }
     }
@@ -377,7 +377,7 @@ public final class Pipeline implements AutoCloseable {
             need = approvals.need(target.approval(), call.arguments(), agent, budget.askReason());
         } catch (RuntimeException e) {
             log.warn("Deciding whether '{}' needs approval failed; a person must approve (fail closed)",
-                    LogSafe.text(target.name()), e);
+                    LogSafe.text(target.name()), LogSafe.throwable(e));
             need = new Approvals.Need(io.mcpguard.approval.ApprovalKind.PERSON, 1, "the approval rules failed");
         }
         if (need == null) {
@@ -394,7 +394,7 @@ public final class Pipeline implements AutoCloseable {
                     }, call.arguments(), target.approval(), need, call.elicitor(), obs.traceId(),
                     () -> quotas.tryApprovalRequest(agent.agentId()), call.heldInGate()));
         } catch (RuntimeException e) {
-            log.warn("Approval gate failed for tool '{}'; denying (fail closed)", LogSafe.text(target.name()), e);
+            log.warn("Approval gate failed for tool '{}'; denying (fail closed)", LogSafe.text(target.name()), LogSafe.throwable(e));
             gated = new Approvals.Gated(null, CompletableFuture.completedFuture(new Approvals.Outcome(
                     new Decision.Deny(ReasonCode.APPROVAL_DENIED, Decision.Step.APPROVAL, "Call to '"
                             + target.name() + "' was not approved: the approval gate failed."), null, 0)));
@@ -419,7 +419,7 @@ public final class Pipeline implements AutoCloseable {
         try {
             call.permit().force(call.onApproval());
         } catch (RuntimeException e) {
-            log.warn("Limit store failed to record an approved budget overrun; refusing (fail closed)", e);
+            log.warn("Limit store failed to record an approved budget overrun; refusing (fail closed)", LogSafe.throwable(e));
             call.neverRan();
             return refused(call.observation(), call.record(), new Decision.Deny(ReasonCode.BUDGET_EXCEEDED,
                     Decision.Step.BUDGET, "Limits cannot be checked right now; the call is refused. Retry later.",
@@ -635,7 +635,7 @@ public final class Pipeline implements AutoCloseable {
                     : text.text();
         } catch (RuntimeException e) {
             log.warn("Argument validation failed with an exception for tool '{}'; refusing the call",
-                    LogSafe.text(tool.name()), e);
+                    LogSafe.text(tool.name()), LogSafe.throwable(e));
             return "Tool (" + tool.name() + ") input validation failed";
         }
     }

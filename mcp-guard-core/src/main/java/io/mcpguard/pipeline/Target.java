@@ -93,6 +93,15 @@ public final class Target {
         return breaker;
     }
 
+    /**
+     * Returns the primitive's breakers and timeout, for operations (read-only use).
+     *
+     * @return the breaker state
+     */
+    public Breakers.Target breakerState() {
+        return breaker;
+    }
+
     Approvals.ToolApproval approval() {
         return approval;
     }

@@ -86,4 +86,71 @@ public final class LogSafe {
         }
         return out.toString();
     }
+
+    /**
+     * Makes one serialized JSON value safe as one log line: the characters JSON may carry raw inside strings but a log
+     * viewer may take as a line break or a terminal command (DEL, the C1 controls including U+0085, U+2028, U+2029)
+     * become {@code \\uXXXX} escapes, which leaves the JSON value unchanged. (JSON already escapes C0 controls.)
+     *
+     * @param json a serialized JSON value
+     * @return the same value, safe for one line
+     */
+    public static String jsonLine(String json) {
+        StringBuilder out = null;
+        for (int i = 0, n = json.length(); i < n; i++) {
+            char c = json.charAt(i);
+            if (isControl(c)) {
+                if (out == null) {
+                    out = new StringBuilder(n + 16).append(json, 0, i);
+                }
+                out.append(String.format("\\u%04X", (int) c));
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? json : out.toString();
+    }
+
+    /**
+     * Returns a copy of a failure whose messages (its own, its causes' and suppressed ones') are escaped and bounded
+     * as {@link #text} does, with the original stack frames, for logging a failure whose message may carry
+     * agent-controlled text (a tool's exception quoting its arguments) without letting it start a log line.
+     *
+     * @param failure the failure, or {@code null}
+     * @return the escaped copy, or {@code null}
+     */
+    public static Throwable throwable(Throwable failure) {
+        return failure == null ? null : escaped(failure, 0);
+    }
+
+    private static Throwable escaped(Throwable failure, int depth) {
+        String message = failure.getMessage();
+        Escaped copy = new Escaped(failure.getClass().getName()
+                + (message == null ? "" : ": " + text(message, 1000)));
+        copy.setStackTrace(failure.getStackTrace());
+        if (depth < 8) {
+            Throwable cause = failure.getCause();
+            if (cause != null && cause != failure) {
+                copy.initCause(escaped(cause, depth + 1));
+            }
+            for (Throwable suppressed : failure.getSuppressed()) {
+                copy.addSuppressed(escaped(suppressed, depth + 1));
+            }
+        }
+        return copy;
+    }
+
+    /** A failure as logged: the original class and escaped message in one line, the original frames. */
+    private static final class Escaped extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Escaped(String summary) {
+            super(summary);
+        }
+
+        @Override
+        public String toString() {
+            return getMessage();
+        }
+    }
 }

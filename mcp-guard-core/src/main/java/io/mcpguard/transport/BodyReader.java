@@ -1,5 +1,6 @@
 package io.mcpguard.transport;
 
+import io.mcpguard.support.LogSafe;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -77,7 +78,7 @@ final class BodyReader implements ReadListener, AsyncListener {
         try {
             async.dispatch();
         } catch (RuntimeException e) {
-            log.debug("Dispatching a request whose body was read failed", e);
+            log.debug("Dispatching a request whose body was read failed", LogSafe.throwable(e));
         }
     }
 
@@ -118,7 +119,7 @@ final class BodyReader implements ReadListener, AsyncListener {
             Responses.error(response, status, Responses.REFUSED, status == 413 ? "Request too large"
                     : "Request timeout");
         } catch (IOException | RuntimeException e) {
-            log.debug("Answering a refused body failed", e);
+            log.debug("Answering a refused body failed", LogSafe.throwable(e));
         }
         complete();
     }
@@ -127,7 +128,7 @@ final class BodyReader implements ReadListener, AsyncListener {
         try {
             async.complete();
         } catch (RuntimeException e) {
-            log.debug("Completing a refused body failed", e);
+            log.debug("Completing a refused body failed", LogSafe.throwable(e));
         }
     }
 

@@ -231,7 +231,7 @@ public final class McpGate implements AutoCloseable {
             refuse(response, e.getStatusCode() == 421 || e.getStatusCode() == 403 ? e.getStatusCode() : 403);
             return;
         } catch (RuntimeException e) {
-            log.warn("Header validator failed; refusing the request (fail closed)", e);
+            log.warn("Header validator failed; refusing the request (fail closed)", LogSafe.throwable(e));
             refuse(response, 403);
             return;
         }
@@ -252,7 +252,7 @@ public final class McpGate implements AutoCloseable {
         try {
             result = authenticator.authenticate(request);
         } catch (RuntimeException e) {
-            log.warn("Authenticator failed; refusing the request (fail closed)", e);
+            log.warn("Authenticator failed; refusing the request (fail closed)", LogSafe.throwable(e));
             result = null;
         }
         if (result instanceof HttpAuthenticator.Authenticated authenticated) {
@@ -748,7 +748,7 @@ public final class McpGate implements AutoCloseable {
                 try {
                     record.run();
                 } catch (RuntimeException e) {
-                    log.warn("Recording a request the gate answered failed", e);
+                    log.warn("Recording a request the gate answered failed", LogSafe.throwable(e));
                 }
             });
         } catch (RuntimeException e) {
@@ -797,7 +797,7 @@ public final class McpGate implements AutoCloseable {
         try {
             sessions.sweep();
         } catch (RuntimeException e) {
-            log.warn("Expiring idle sessions failed", e);
+            log.warn("Expiring idle sessions failed", LogSafe.throwable(e));
         }
     }
 

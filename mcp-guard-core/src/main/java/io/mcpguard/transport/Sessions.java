@@ -1,6 +1,7 @@
 package io.mcpguard.transport;
 
 import io.mcpguard.support.Clocks;
+import io.mcpguard.support.LogSafe;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -146,7 +147,8 @@ final class Sessions {
         int expired = 0;
         for (Session session : byId.values()) {
             if (session.streams.isEmpty() && now - session.lastUsed >= idleNanos) {
-                log.debug("Session {} of agent '{}' expired after {} idle", session.id, session.agentId,
+                log.debug("Session {} of agent '{}' expired after {} idle", LogSafe.text(session.id),
+                        LogSafe.text(session.agentId),
                         Duration.ofNanos(idleNanos));
                 closed(session.id);
                 expired++;

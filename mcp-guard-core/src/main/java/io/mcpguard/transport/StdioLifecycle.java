@@ -1,5 +1,6 @@
 package io.mcpguard.transport;
 
+import io.mcpguard.support.LogSafe;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -78,7 +79,7 @@ public final class StdioLifecycle {
                 try {
                     close.run();
                 } catch (RuntimeException e) {
-                    log.warn("Closing the stdio server failed", e);
+                    log.warn("Closing the stdio server failed", LogSafe.throwable(e));
                 }
             }
         };

@@ -1,5 +1,6 @@
 package io.mcpguard.transport;
 
+import io.mcpguard.support.LogSafe;
 import io.mcpguard.Decision;
 import io.mcpguard.ReasonCode;
 import io.mcpguard.pipeline.Call;
@@ -216,7 +217,7 @@ final class WaitingRoom implements AutoCloseable {
                 try {
                     async.complete();
                 } catch (RuntimeException e) {
-                    log.debug("Completing an abandoned request failed", e);
+                    log.debug("Completing an abandoned request failed", LogSafe.throwable(e));
                 }
             }
             return true;
@@ -284,7 +285,7 @@ final class WaitingRoom implements AutoCloseable {
             }
             Start decided = next;
             if (failure != null || next == null || next instanceof Start.Waiting) {
-                log.warn("Waiting for approval failed; refusing the call (fail closed)", failure);
+                log.warn("Waiting for approval failed; refusing the call (fail closed)", LogSafe.throwable(failure));
                 call.neverRan();
                 decided = new Start.Refused(new Decision.Deny(ReasonCode.APPROVAL_DENIED, Decision.Step.APPROVAL,
                         "Call to '" + call.name() + "' was not approved."), waiting.approvalId(), false);
@@ -293,7 +294,7 @@ final class WaitingRoom implements AutoCloseable {
             try {
                 async.dispatch();
             } catch (RuntimeException e) {
-                log.warn("Dispatching a decided call failed; it does not run", e);
+                log.warn("Dispatching a decided call failed; it does not run", LogSafe.throwable(e));
                 if (decided instanceof Call admitted) {
                     admitted.neverRan();
                     admitted.release();

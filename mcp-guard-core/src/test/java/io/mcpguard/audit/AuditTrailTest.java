@@ -101,12 +101,14 @@ class AuditTrailTest {
         assertThat(support).extracting(r -> r.get("type") + ":" + r.getOrDefault("decision",
                 r.getOrDefault("outcome", r.get("listed")))).containsExactly(
                         "list:2", "call.decision:allow", "call.outcome:success",
-                        "call.decision:deny", "call.decision:allow", "call.outcome:tool_error");
+                        "call.decision:deny", "call.decision:allow", "breaker.state:null", "call.outcome:tool_error");
+        assertThat(support.get(5)).as("the failure opened the agent's own breaker for the tool")
+                .containsEntry("target", "failing").containsEntry("to", "OPEN");
         assertThat(support.get(3)).containsEntry("reason", "out_of_scope").containsEntry("step", "scope");
         assertThat(support.get(1)).containsEntry("credentialId", "key-support-1").containsEntry("runId", "run-7")
                 .containsEntry("policySha256", policy().fingerprint())
                 .containsKey("argumentsSha256").doesNotContainKey("arguments");
-        assertThat(support.get(5).get("errorId").toString()).matches("E-[0-9a-f]{12}");
+        assertThat(support.get(6).get("errorId").toString()).matches("E-[0-9a-f]{12}");
         assertThat(query.forRun("run-7")).hasSize(6);
         assertThat(query.forAgent("billing-agent")).extracting(r -> r.get("type")).containsExactly(
                 "approval.requested", "approval.granted", "approval.consumed", "call.decision", "call.outcome");

@@ -305,17 +305,17 @@ class CircuitBreakerTest {
         for (int i = 0; i < 4; i++) {
             bad(attacker);
         }
-        var tool = guard.pipeline().catalog().tool("sync_inventory").breaker();
-        assertThat(tool.trackedAgents()).isEqualTo(1);
+        assertThat(guard.trackedAgentBreakers("sync_inventory")).isEqualTo(1);
         assertThat(reason(call(server.session(BILLING), "sync_inventory"))).isEqualTo("ok");
-        assertThat(tool.trackedAgents()).as("an agent without failures takes no state").isEqualTo(1);
+        assertThat(guard.trackedAgentBreakers("sync_inventory")).as("an agent without failures takes no state")
+                .isEqualTo(1);
 
         clock.advance(Duration.ofSeconds(59));
         guard.sweep();
-        assertThat(tool.trackedAgents()).as("still within the window").isEqualTo(1);
+        assertThat(guard.trackedAgentBreakers("sync_inventory")).as("still within the window").isEqualTo(1);
         clock.advance(Duration.ofSeconds(2));
         guard.sweep();
-        assertThat(tool.trackedAgents()).isZero();
+        assertThat(guard.trackedAgentBreakers("sync_inventory")).isZero();
     }
 
     @Test

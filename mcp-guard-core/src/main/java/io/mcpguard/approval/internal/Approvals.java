@@ -347,7 +347,7 @@ public final class Approvals {
                     action.tool().name(), action.toolSha256(), action.arguments(), policy.fingerprint()));
         } catch (RuntimeException e) {
             log.warn("Arguments of a call to '{}' cannot be bound to an approval; denying (fail closed)",
-                    LogSafe.text(action.tool().name()), e);
+                    LogSafe.text(action.tool().name()), LogSafe.throwable(e));
             return Gated.done(new Outcome(new Decision.Deny(ReasonCode.APPROVAL_DENIED, Decision.Step.APPROVAL,
                     "Call to '" + action.tool().name() + "' was not approved: its arguments cannot be bound to an "
                             + "approval (RFC 8785 cannot represent them exactly)."), null, 0));
@@ -424,7 +424,7 @@ public final class Approvals {
             if (failure instanceof java.util.concurrent.CancellationException) {
                 return Optional.empty(); // withdrawn by the guard (timeout, abandoned): already recorded
             }
-            log.warn("Approval {} handler failed or answered nothing; denying (fail closed)", request.id(), failure);
+            log.warn("Approval {} handler failed or answered nothing; denying (fail closed)", request.id(), LogSafe.throwable(failure));
             to = ApprovalState.DENIED;
             approvers = List.of(GUARD);
             reason = "the approval handler failed";

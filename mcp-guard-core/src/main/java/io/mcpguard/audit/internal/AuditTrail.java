@@ -165,7 +165,7 @@ public final class AuditTrail implements AutoCloseable, GuardEventListener {
             sinkFailing = true;
             long n = lost.incrementAndGet();
             log.error("Audit sink failed; record lost ({} lost so far): {} {}", n, record.type(),
-                    LogSafe.text(record.fields(), 1000), e);
+                    LogSafe.text(record.fields(), 1000), LogSafe.throwable(e));
         }
     }
 
@@ -174,7 +174,7 @@ public final class AuditTrail implements AutoCloseable, GuardEventListener {
             sink.flush();
         } catch (Exception e) {
             sinkFailing = true;
-            log.error("Audit sink flush failed", e);
+            log.error("Audit sink flush failed", LogSafe.throwable(e));
         }
     }
 
@@ -242,7 +242,7 @@ public final class AuditTrail implements AutoCloseable, GuardEventListener {
         try {
             sink.close();
         } catch (Exception e) {
-            log.error("Closing the audit sink failed", e);
+            log.error("Closing the audit sink failed", LogSafe.throwable(e));
         }
     }
 

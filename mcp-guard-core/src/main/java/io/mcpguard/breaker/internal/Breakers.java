@@ -214,8 +214,8 @@ public final class Breakers {
             }
             Throwable cause = failure != null ? failure : new IllegalStateException("tool returned no result");
             if (agents == null || kind == BreakerRule.Failure.TIMEOUT || rule.isInfrastructureFault(failure)) {
-                // The tool itself is broken (or isolation is off): every agent is protected from it.
-                recordOwn(agentId, now);
+                // The tool itself is broken (or isolation is off): the tool-wide breaker protects every agent from
+                // it, and the failure is not held against this agent.
                 breaker.onError(took, TimeUnit.NANOSECONDS, cause);
                 return;
             }

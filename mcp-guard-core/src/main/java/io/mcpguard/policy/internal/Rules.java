@@ -34,7 +34,7 @@ public final class Rules {
             return policy.permits(agent, primitive);
         } catch (RuntimeException e) {
             log.warn("A grant matcher failed for {} '{}'; not granted (fail closed)", primitive.kind().code(),
-                    LogSafe.text(primitive.name()), e);
+                    LogSafe.text(primitive.name()), LogSafe.throwable(e));
             return false;
         }
     }
@@ -52,7 +52,7 @@ public final class Rules {
             return primitive.selectedBy(selection);
         } catch (RuntimeException e) {
             log.warn("The matcher of '{}' failed for {} '{}'; applying the rule (fail closed)", rule,
-                    primitive.kind().code(), LogSafe.text(primitive.name()), e);
+                    primitive.kind().code(), LogSafe.text(primitive.name()), LogSafe.throwable(e));
             return true;
         }
     }
@@ -70,7 +70,7 @@ public final class Rules {
             return matcher.matches(tool);
         } catch (RuntimeException e) {
             log.warn("The tool matcher of '{}' failed for tool '{}'; taking the restrictive reading", rule,
-                    LogSafe.text(tool.name()), e);
+                    LogSafe.text(tool.name()), LogSafe.throwable(e));
             return null;
         }
     }

@@ -1,5 +1,6 @@
 package io.mcpguard.quota.internal;
 
+import io.mcpguard.support.LogSafe;
 import io.mcpguard.Decision;
 import io.mcpguard.GuardEvent;
 import io.mcpguard.GuardEventListener;
@@ -105,7 +106,7 @@ public final class Quotas {
             result = store.tryAcquire(List.of(LimitStore.Charge.call(new LimitStore.Key("approval-requests",
                     agentId), approvalRate)));
         } catch (RuntimeException e) {
-            log.warn("Limit store failed; refusing the approval request (fail closed)", e);
+            log.warn("Limit store failed; refusing the approval request (fail closed)", LogSafe.throwable(e));
             return storeFailed(Decision.Step.APPROVAL);
         }
         if (result.granted()) {
@@ -312,7 +313,7 @@ public final class Quotas {
             try {
                 result = store.tryAcquire(charges);
             } catch (RuntimeException e) {
-                log.warn("Limit store failed; refusing the call (fail closed)", e);
+                log.warn("Limit store failed; refusing the call (fail closed)", LogSafe.throwable(e));
                 return storeFailed(Decision.Step.QUOTA);
             }
             if (!result.granted()) {
@@ -339,7 +340,7 @@ public final class Quotas {
                 return checkBudgets(permit, agent, arguments == null ? Map.of() : arguments);
             } catch (RuntimeException e) {
                 log.warn("Budget check failed for {} '{}'; refusing the call (fail closed)", kind,
-                        io.mcpguard.support.LogSafe.text(name), e);
+                        io.mcpguard.support.LogSafe.text(name), LogSafe.throwable(e));
                 return new BudgetCheck(storeFailed(Decision.Step.BUDGET), null, List.of());
             }
         }
@@ -544,7 +545,7 @@ public final class Quotas {
                     try {
                         store.refund(receipt);
                     } catch (RuntimeException e) {
-                        log.warn("Limit store failed to refund a call; its charges stay (restrictive)", e);
+                        log.warn("Limit store failed to refund a call; its charges stay (restrictive)", LogSafe.throwable(e));
                     }
                 }
             }

@@ -1,5 +1,6 @@
 package io.mcpguard.telemetry.internal;
 
+import io.mcpguard.support.LogSafe;
 import static io.mcpguard.telemetry.McpTelemetryNames.*;
 
 import io.mcpguard.Decision;
@@ -151,7 +152,7 @@ public final class GuardTelemetry {
             }
             return new CallObservation(builder.startSpan(), method, targetKey, target, System.nanoTime());
         } catch (RuntimeException e) {
-            log.warn("Starting a span failed; the call goes on without it", e);
+            log.warn("Starting a span failed; the call goes on without it", LogSafe.throwable(e));
             return Observation.NOOP;
         }
     }
@@ -465,7 +466,7 @@ public final class GuardTelemetry {
                 decisions.add(1, Attributes.of(MCP_METHOD_NAME, method, DECISION, decision, REASON, reason,
                         targetKey, target));
             } catch (RuntimeException e) {
-                log.warn("Ending a span failed; the call's outcome is unchanged", e);
+                log.warn("Ending a span failed; the call's outcome is unchanged", LogSafe.throwable(e));
             }
         }
     }
@@ -492,7 +493,7 @@ public final class GuardTelemetry {
             trackList(context, agent, tool, visible, guardedTools);
         } catch (RuntimeException e) {
             // Telemetry never changes what the caller sees.
-            log.warn("Recording a tools/list decision failed; the listing goes on", e);
+            log.warn("Recording a tools/list decision failed; the listing goes on", LogSafe.throwable(e));
         }
     }
 
@@ -553,7 +554,7 @@ public final class GuardTelemetry {
             list.hidden = hidden;
             list.end();
         } catch (RuntimeException e) {
-            log.warn("Recording a {} failed; the listing goes on", method, e);
+            log.warn("Recording a {} failed; the listing goes on", method, LogSafe.throwable(e));
         }
     }
 
@@ -598,7 +599,7 @@ public final class GuardTelemetry {
                     String id = span.getSpanContext().isValid() ? span.getSpanContext().getSpanId() : "";
                     listListener.listed(method, agent, listed, hidden, trace, id);
                 } catch (RuntimeException e) {
-                    log.warn("Recording a {} failed", method, e);
+                    log.warn("Recording a {} failed", method, LogSafe.throwable(e));
                 }
             }
         }
