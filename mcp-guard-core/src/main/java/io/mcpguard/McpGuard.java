@@ -84,6 +84,9 @@ public final class McpGuard implements AutoCloseable {
     /** How many audit records may wait for the sink unless set otherwise. */
     public static final int DEFAULT_AUDIT_BUFFER = 8192;
 
+    /** The longest a written audit record waits for the sink's flush unless set otherwise: what a crash can lose. */
+    public static final Duration DEFAULT_AUDIT_FLUSH_INTERVAL = Duration.ofMillis(50);
+
     /** How long an approval request stays open unless set otherwise. */
     public static final Duration DEFAULT_APPROVAL_TIMEOUT = Duration.ofMinutes(5);
 
@@ -105,7 +108,8 @@ public final class McpGuard implements AutoCloseable {
         this.policy = builder.policy;
         this.resolver = builder.agentResolver;
         this.audit = builder.auditSink == null ? null : new AuditTrail(builder.auditSink,
-                builder.auditBufferCapacity, builder.auditOverflow, builder.policy.fingerprint());
+                builder.auditBufferCapacity, builder.auditOverflow, builder.policy.fingerprint(),
+                builder.auditFlushInterval, java.time.Clock.systemUTC());
         List<GuardEventListener> listeners = new ArrayList<>(builder.listeners);
         if (audit != null) {
             listeners.add(audit);
@@ -639,7 +643,8 @@ public final class McpGuard implements AutoCloseable {
         private OpenTelemetry openTelemetry = OpenTelemetry.noop();
         private AuditSink auditSink = AuditSink.slf4j();
         private int auditBufferCapacity = DEFAULT_AUDIT_BUFFER;
-        private AuditOverflow auditOverflow = AuditOverflow.FAIL_CLOSED;
+        private AuditOverflow auditOverflow = AuditOverflow.REFUSE_WRITES;
+        private Duration auditFlushInterval = DEFAULT_AUDIT_FLUSH_INTERVAL;
         private TelemetryOptions telemetryOptions = TelemetryOptions.defaults();
 
         private Builder() {
@@ -673,7 +678,8 @@ public final class McpGuard implements AutoCloseable {
 
         /**
          * Sets the audit buffer: how many records may wait for the sink, and what happens when it is full (or the
-         * sink is failing). Default {@value McpGuard#DEFAULT_AUDIT_BUFFER} records, {@link AuditOverflow#FAIL_CLOSED}.
+         * sink is failing). Default {@value McpGuard#DEFAULT_AUDIT_BUFFER} records, {@link AuditOverflow#REFUSE_WRITES}
+         * (calls that can change something are refused, read-only ones served with a gap record).
          *
          * @param capacity at least 1
          * @param overflow the policy
@@ -685,6 +691,23 @@ public final class McpGuard implements AutoCloseable {
             }
             this.auditBufferCapacity = capacity;
             this.auditOverflow = Objects.requireNonNull(overflow, "overflow");
+            return this;
+        }
+
+        /**
+         * Sets the longest a written audit record waits before the sink flushes it to storage (a JSON Lines sink
+         * writes and forces the file): what a crash (even {@code kill -9}) can lose. The trail also flushes whenever
+         * its buffer runs empty. Default {@link McpGuard#DEFAULT_AUDIT_FLUSH_INTERVAL}.
+         *
+         * @param interval 1 ms to 10 s
+         * @return this builder
+         */
+        public Builder auditFlushInterval(Duration interval) {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.compareTo(Duration.ofMillis(1)) < 0 || interval.compareTo(Duration.ofSeconds(10)) > 0) {
+                throw new IllegalArgumentException("auditFlushInterval must be between 1 ms and 10 s, got " + interval);
+            }
+            this.auditFlushInterval = interval;
             return this;
         }
 

@@ -344,4 +344,30 @@ public sealed interface AuditRecord {
             return f;
         }
     }
+
+    /**
+     * Records were lost (the buffer was full or the sink failed) and the calls they belonged to were served anyway,
+     * as the overflow policy allows: how many, and between when. Written by the trail itself before the first record
+     * it manages to write again.
+     *
+     * @param context the context (no agent)
+     * @param lost how many records were lost
+     * @param from when the first of them was lost
+     * @param to when the trail wrote again
+     */
+    record Gap(Context context, long lost, Instant from, Instant to) implements AuditRecord {
+        @Override
+        public String type() {
+            return "audit.gap";
+        }
+
+        @Override
+        public Map<String, Object> facts() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("lost", lost);
+            f.put("from", from.toString());
+            f.put("to", to.toString());
+            return f;
+        }
+    }
 }

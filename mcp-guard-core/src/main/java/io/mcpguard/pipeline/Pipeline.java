@@ -448,7 +448,7 @@ public final class Pipeline implements AutoCloseable {
 
     private Start ready(Call call, String approvalId) {
         CallRecord record = call.record();
-        if (record != null && !record.beforeRun(approvalId)) {
+        if (record != null && !record.beforeRun(approvalId, readOnly(call.target()))) {
             call.neverRan();
             Decision.Deny deny = new Decision.Deny(ReasonCode.AUDIT_UNAVAILABLE, Decision.Step.AUDIT,
                     call.target().label() + " cannot be used right now: the audit trail cannot record the call.",
@@ -458,6 +458,12 @@ public final class Pipeline implements AutoCloseable {
             return new Start.Refused(deny, approvalId, false);
         }
         return call;
+    }
+
+    /** Whether a use only reads: a read-only tool, or any resource, template or prompt use. */
+    private static boolean readOnly(Target target) {
+        return target.primitive().kind() != Primitive.Kind.TOOL || target.approval() != null
+                && target.approval().reversibility() == io.mcpguard.approval.Reversibility.READ_ONLY;
     }
 
     private static Start refused(GuardTelemetry.Observation obs, CallRecord record, Decision.Deny deny,
@@ -736,13 +742,13 @@ public final class Pipeline implements AutoCloseable {
                     deny.step().code(), approvalId, deny.rule()));
         }
 
-        boolean beforeRun(String approvalId) {
+        boolean beforeRun(String approvalId, boolean readOnly) {
             startNanos = System.nanoTime();
             AuditRecord.Context context = context();
             return pipeline.audit().recordBeforeRun(
                     new AuditRecord.CallDecided(context, "allow", null, null, approvalId),
                     () -> new AuditRecord.CallDecided(context, "deny", ReasonCode.AUDIT_UNAVAILABLE.code(),
-                            Decision.Step.AUDIT.code(), approvalId));
+                            Decision.Step.AUDIT.code(), approvalId), readOnly);
         }
 
         void completed(String outcome, String errorId) {

@@ -345,7 +345,38 @@ class AuditTrailTest {
         }
         long[] counts = guard.auditCounts();
         assertThat(counts[1]).as("lost").isPositive();
-        assertThat(counts[0] + counts[1]).as("every record is written or counted as lost").isEqualTo(12);
+        List<AuditRecord.Gap> gaps = sink.written.stream().filter(r -> r instanceof AuditRecord.Gap)
+                .map(r -> (AuditRecord.Gap) r).toList();
+        assertThat(gaps).as("the losses are in the trail as a gap record").hasSize(1);
+        assertThat(gaps.get(0).lost()).isEqualTo(counts[1]);
+        assertThat(counts[0] - gaps.size() + counts[1]).as("every record is written or counted as lost")
+                .isEqualTo(12);
+    }
+
+    @Test
+    void byDefaultAFullBufferRefusesCallsThatCanChangeSomethingAndServesReadOnlyOnesWithAGapRecord()
+            throws Exception {
+        StuckSink sink = new StuckSink();
+        McpGuard guard = McpGuard.builder().policy(policy()).audit(sink).auditBuffer(2, AuditOverflow.REFUSE_WRITES)
+                .approvals(request -> CompletableFuture.completedFuture(ApprovalDecision.approve("alice", "ok")))
+                .build();
+        try (GuardedInMemory server = new GuardedInMemory(guard, tools())) {
+            McpSyncClient support = server.session(SUPPORT);
+            McpSyncClient billing = server.session(BILLING);
+            assertThat(reason(support.callTool(new CallToolRequest("get_order", Map.of("id", "o-1")))))
+                    .isEqualTo("ok");
+            assertThat(sink.entered.await(10, TimeUnit.SECONDS)).as("the writer is stuck").isTrue();
+            for (int i = 0; i < 6; i++) {
+                assertThat(reason(support.callTool(new CallToolRequest("get_order", Map.of("id", "o-1")))))
+                        .as("a read-only call is served").isEqualTo("ok");
+            }
+            assertThat(reason(billing.callTool(new CallToolRequest("issue_refund", Map.of("id", "o-9")))))
+                    .as("an irreversible call is refused while the trail cannot record it")
+                    .isEqualTo("audit_unavailable");
+            sink.release.countDown();
+        }
+        assertThat(sink.written).filteredOn(r -> r instanceof AuditRecord.Gap).singleElement()
+                .satisfies(gap -> assertThat(((AuditRecord.Gap) gap).lost()).isEqualTo(guard.auditCounts()[1]));
     }
 
     // A failing sink refusing calls until it writes again: ChainShapesTest, through all four server shapes.

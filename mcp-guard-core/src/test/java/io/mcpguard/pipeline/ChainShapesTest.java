@@ -325,7 +325,8 @@ class ChainShapesTest {
                 throw new java.io.IOException("disk full");
             }
         };
-        McpSyncClient support = as(shape, SUPPORT, policy().build(), b -> b.audit(sink));
+        McpSyncClient support = as(shape, SUPPORT, policy().build(), b -> b.audit(sink)
+                .auditBuffer(McpGuard.DEFAULT_AUDIT_BUFFER, io.mcpguard.audit.AuditOverflow.FAIL_CLOSED));
 
         support.callTool(call("counted", Map.of("id", "o-1")));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

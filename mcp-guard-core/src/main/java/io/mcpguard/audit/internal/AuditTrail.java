@@ -42,6 +42,12 @@ public final class AuditTrail implements AutoCloseable, GuardEventListener {
 
     private final AuditSink sink;
     private final AuditOverflow overflow;
+    private final long flushNanos;
+    private final java.time.Clock clock;
+    /** Records lost since the last gap record, and when the first of them was lost (writer-visible). */
+    private final AtomicLong lostSinceGap = new AtomicLong();
+    private volatile java.time.Instant firstLost;
+    private long unflushedSince = -1;
     private final BlockingQueue<AuditRecord> queue;
     private final Thread writer;
     private final String policyFingerprint;
@@ -61,8 +67,28 @@ public final class AuditTrail implements AutoCloseable, GuardEventListener {
      * @param policyFingerprint stamped on records that have no call context
      */
     public AuditTrail(AuditSink sink, int capacity, AuditOverflow overflow, String policyFingerprint) {
+        this(sink, capacity, overflow, policyFingerprint, DEFAULT_FLUSH_INTERVAL, java.time.Clock.systemUTC());
+    }
+
+    /** How long a written record may wait to be flushed to the sink's storage unless set otherwise. */
+    public static final java.time.Duration DEFAULT_FLUSH_INTERVAL = java.time.Duration.ofMillis(50);
+
+    /**
+     * Starts the trail.
+     *
+     * @param sink where records go
+     * @param capacity how many records may wait
+     * @param overflow what to do when they cannot
+     * @param policyFingerprint stamped on records that have no call context
+     * @param flushInterval the longest a written record waits for the sink's flush (what a crash can lose)
+     * @param clock the clock of gap records
+     */
+    public AuditTrail(AuditSink sink, int capacity, AuditOverflow overflow, String policyFingerprint,
+            java.time.Duration flushInterval, java.time.Clock clock) {
         this.sink = sink;
         this.overflow = overflow;
+        this.flushNanos = flushInterval.toNanos();
+        this.clock = clock;
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.policyFingerprint = policyFingerprint;
         this.writer = new Thread(this::drain, "mcp-guard-audit");
@@ -71,16 +97,21 @@ public final class AuditTrail implements AutoCloseable, GuardEventListener {
     }
 
     /**
-     * Records an allowed call before it runs and says whether it may run. In fail-closed mode it may not if the sink
-     * is failing or the buffer is full; then the refusal is recorded instead (when it fits), and the first successful
-     * write of such a record clears the failing state.
+     * Records an allowed call before it runs and says whether it may run. When the sink is failing or the buffer is
+     * full, the overflow policy decides: {@link AuditOverflow#FAIL_CLOSED} refuses every call,
+     * {@link AuditOverflow#REFUSE_WRITES} refuses calls that can change something, {@link AuditOverflow#DROP} none.
+     * A refused call's refusal is recorded instead (when it fits); a served call's lost record is counted in the
+     * next gap record.
      *
      * @param allowed the call's "allow" decision record
      * @param refused makes the record to write instead if the call is refused
+     * @param readOnly whether the call only reads (a read-only tool, a resource read, a prompt)
      * @return true if the call may run
      */
-    public boolean recordBeforeRun(AuditRecord allowed, Supplier<AuditRecord> refused) {
-        if (overflow == AuditOverflow.FAIL_CLOSED && sinkFailing) {
+    public boolean recordBeforeRun(AuditRecord allowed, Supplier<AuditRecord> refused, boolean readOnly) {
+        boolean mustRecord = overflow == AuditOverflow.FAIL_CLOSED
+                || overflow == AuditOverflow.REFUSE_WRITES && !readOnly;
+        if (mustRecord && sinkFailing) {
             log.warn("Audit sink is failing; refusing the call (fail closed)");
             offer(refused.get());
             return false;
@@ -88,7 +119,7 @@ public final class AuditTrail implements AutoCloseable, GuardEventListener {
         if (offer(allowed)) {
             return true;
         }
-        if (overflow == AuditOverflow.FAIL_CLOSED) {
+        if (mustRecord) {
             log.warn("Audit buffer is full; refusing the call (fail closed)");
             return false;
         }
@@ -106,13 +137,21 @@ public final class AuditTrail implements AutoCloseable, GuardEventListener {
 
     private boolean offer(AuditRecord record) {
         if (closed || !queue.offer(record)) {
-            long n = lost.incrementAndGet();
+            lostOne();
+            long n = lost.get();
             log.error("Audit record lost ({} lost so far): {} {}", n, record.type(),
                     LogSafe.text(record.fields(), 1000));
             return false;
         }
         wake();
         return true;
+    }
+
+    private void lostOne() {
+        lost.incrementAndGet();
+        if (lostSinceGap.getAndIncrement() == 0) {
+            firstLost = clock.instant();
+        }
     }
 
     private void wake() {
@@ -153,29 +192,75 @@ public final class AuditTrail implements AutoCloseable, GuardEventListener {
                 write(record);
             }
             batch.clear();
+            // Under a steady load the buffer may never run empty: flush at least every interval, so that a crash
+            // loses no more than what was written within the last interval.
+            if (unflushedSince >= 0 && System.nanoTime() - unflushedSince >= flushNanos) {
+                flushQuietly();
+            }
         }
     }
 
     private void write(AuditRecord record) {
+        long gap = lostSinceGap.get();
+        if (gap > 0 && !writeGap(gap)) {
+            lostOne();
+            return;
+        }
         try {
             sink.write(record);
             written.incrementAndGet();
             sinkFailing = false;
+            if (unflushedSince < 0) {
+                unflushedSince = System.nanoTime();
+            }
         } catch (Exception e) {
             sinkFailing = true;
-            long n = lost.incrementAndGet();
-            log.error("Audit sink failed; record lost ({} lost so far): {} {}", n, record.type(),
+            lostOne();
+            log.error("Audit sink failed; record lost ({} lost so far): {} {}", lost.get(), record.type(),
                     LogSafe.text(record.fields(), 1000), LogSafe.throwable(e));
         }
     }
 
+    /** Writes the gap record of the records lost so far; returns whether it was written. */
+    private boolean writeGap(long gap) {
+        java.time.Instant from = firstLost;
+        java.time.Instant to = clock.instant();
+        AuditRecord.Gap record = new AuditRecord.Gap(new AuditRecord.Context(to, null, null, null, null, null, null,
+                policyFingerprint, null, null), gap, from == null ? to : from, to);
+        try {
+            sink.write(record);
+            written.incrementAndGet();
+            lostSinceGap.addAndGet(-gap);
+            sinkFailing = false;
+            log.warn("Audit trail writes again: {} records were lost between {} and {} (gap record written)", gap,
+                    from, to);
+            return true;
+        } catch (Exception e) {
+            sinkFailing = true;
+            return false;
+        }
+    }
+
     private void flushQuietly() {
+        if (unflushedSince < 0) {
+            return;
+        }
         try {
             sink.flush();
+            unflushedSince = -1;
         } catch (Exception e) {
             sinkFailing = true;
             log.error("Audit sink flush failed", LogSafe.throwable(e));
         }
+    }
+
+    /**
+     * Returns how many records were lost since the last gap record was written.
+     *
+     * @return the count
+     */
+    public long pendingGap() {
+        return lostSinceGap.get();
     }
 
     /**
