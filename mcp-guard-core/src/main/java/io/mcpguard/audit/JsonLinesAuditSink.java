@@ -2,7 +2,6 @@ package io.mcpguard.audit;
 
 import io.mcpguard.support.CanonicalJson;
 import io.modelcontextprotocol.json.McpJsonDefaults;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -22,8 +21,11 @@ import java.util.Objects;
  * close, a checkpoint line signs the chain head with the operator's Ed25519 key. {@link AuditVerifier} then finds the
  * first altered, removed, reordered, inserted or appended line, and a truncated file.
  *
- * <p>Appending to an existing file continues its chain. Writes are buffered; {@link #flush()} (called when the
- * guard's writer queue runs empty, and at close) writes them out and forces them to disk.
+ * <p>Appending to an existing file continues its chain; if the previous writer did not close it (a crash, even in the
+ * middle of a record), the sink first writes a signed {@code recovery} checkpoint naming what was cut, so that
+ * {@link AuditVerifier} reports the crash instead of tampering. Writes are buffered; {@link #flush()} (called at least
+ * every flush interval of the guard's trail, when its buffer runs empty, and at close) writes them out and forces them
+ * to disk: a crash loses at most what was written since.
  */
 public final class JsonLinesAuditSink implements AuditSink {
 
@@ -50,30 +52,66 @@ public final class JsonLinesAuditSink implements AuditSink {
         this.clock = b.clock;
         long lastSeq = 0;
         String lastHash = AuditChain.GENESIS;
+        boolean closedCleanly = true;
+        byte[] partial = null;
         if (Files.exists(file) && Files.size(file) > 0) {
-            try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-                String line;
-                String last = null;
-                while ((line = reader.readLine()) != null) {
-                    if (!line.isBlank()) {
-                        last = line;
-                    }
-                }
-                if (last != null) {
+            byte[] bytes = Files.readAllBytes(file);
+            int end = bytes.length;
+            if (bytes[end - 1] != '\n') {
+                // The previous writer was stopped mid-record (a crash): keep the bytes, name them in the recovery.
+                int lastNewline = lastIndexOf(bytes, end - 1);
+                partial = java.util.Arrays.copyOfRange(bytes, lastNewline + 1, end);
+                end = lastNewline + 1;
+            }
+            if (end > 0) {
+                int lineEnd = end - 1;
+                int lineStart = lastIndexOf(bytes, lineEnd - 1) + 1;
+                String last = new String(bytes, lineStart, lineEnd - lineStart, StandardCharsets.UTF_8);
+                try {
                     @SuppressWarnings("unchecked")
                     Map<String, Object> fields = McpJsonDefaults.getMapper().readValue(last, Map.class);
                     lastSeq = ((Number) fields.get("seq")).longValue();
                     lastHash = (String) fields.get("hash");
+                    closedCleanly = "checkpoint".equals(fields.get("type")) && "close".equals(fields.get("reason"));
+                } catch (IOException | RuntimeException e) {
+                    throw new IOException("cannot continue the audit chain in " + file + ": its last complete line is "
+                            + "not a chain record (verify the file with AuditVerifier)", e);
                 }
-            } catch (RuntimeException e) {
-                throw new IOException("cannot continue the audit chain in " + file + ": its last line is not a chain "
-                        + "record", e);
             }
         }
         this.seq = lastSeq;
         this.head = lastHash;
         this.out = new FileOutputStream(file.toFile(), true);
         this.writer = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
+        if (partial != null || !closedCleanly) {
+            recover(partial);
+        }
+    }
+
+    private static int lastIndexOf(byte[] bytes, int from) {
+        for (int i = from; i >= 0; i--) {
+            if (bytes[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The previous writer did not close the file (a crash): end a cut record's line, and write a signed recovery
+     * checkpoint that names the cut bytes, so that the verifier can tell this crash from tampering.
+     */
+    private void recover(byte[] partial) throws IOException {
+        if (partial != null) {
+            writer.write('\n');
+        }
+        Map<String, Object> fields = new LinkedHashMap<>();
+        if (partial != null) {
+            fields.put("partialSha256", AuditVerifier.sha256(partial));
+            fields.put("partialBytes", partial.length);
+        }
+        checkpoint("recovery", fields);
+        flush();
     }
 
     /**
@@ -111,12 +149,17 @@ public final class JsonLinesAuditSink implements AuditSink {
     }
 
     private void checkpoint(String reason) throws IOException {
+        checkpoint(reason, Map.of());
+    }
+
+    private void checkpoint(String reason, Map<String, Object> facts) throws IOException {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("time", clock.instant().toString());
         fields.put("type", "checkpoint");
         fields.put("reason", reason);
         fields.put("head", head);
         fields.put("format", AuditChain.FORMAT);
+        fields.putAll(facts);
         if (signingKey != null) {
             fields.put("keyId", keyId);
             fields.put("signature", AuditChain.sign(signingKey, seq + 1, head));

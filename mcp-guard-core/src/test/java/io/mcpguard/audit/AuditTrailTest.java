@@ -201,18 +201,76 @@ class AuditTrailTest {
         AuditVerifier.Result result = verifyLines(file, lines);
 
         assertThat(result.ok()).isFalse();
-        assertThat(result.problem()).contains("does not end with a close checkpoint");
+        assertThat(result.status()).isEqualTo(AuditVerifier.Status.INCOMPLETE);
+        assertThat(result.problem()).contains("does not end with a close checkpoint",
+                "cannot be authenticated");
     }
 
     @Test
-    void aTruncatedFileIsDetected() throws Exception {
+    void aFileCutAtALineIsIncompleteNotTampered() throws Exception {
         Path file = story();
         List<String> lines = lines(file);
 
         AuditVerifier.Result result = verifyLines(file, lines.subList(0, lines.size() - 3));
 
-        assertThat(result.ok()).isFalse();
-        assertThat(result.problem()).contains("truncated");
+        assertThat(result.status()).isEqualTo(AuditVerifier.Status.INCOMPLETE);
+        assertThat(result.problem()).contains("stopped (a crash)", "cut from its end");
+    }
+
+    @Test
+    void aRecordCutInTheMiddleIsACrashAndTheNextWriterRecoversFromItSigned() throws Exception {
+        Path file = story();
+        byte[] bytes = Files.readAllBytes(file);
+        List<String> lines = lines(file);
+        int keep = lines.size() - 2;
+        int cutAt = 0;
+        for (int i = 0; i < keep; i++) {
+            cutAt += lines.get(i).getBytes(StandardCharsets.UTF_8).length + 1;
+        }
+        cutAt += 25; // twenty-five bytes into the next record, as a kill -9 mid-write leaves it
+        Files.write(file, java.util.Arrays.copyOf(bytes, cutAt));
+
+        AuditVerifier.Result crashed = AuditVerifier.verify(file, KEYS.getPublic());
+        assertThat(crashed.status()).isEqualTo(AuditVerifier.Status.INCOMPLETE);
+        assertThat(crashed.problemLine()).isEqualTo(keep + 1);
+        assertThat(crashed.problem()).contains("unfinished record (25 bytes)", "mid-write");
+
+        JsonLinesAuditSink.builder(file).signingKey(KEYS.getPrivate(), "ops-2026").build().close();
+        AuditVerifier.Result recovered = AuditVerifier.verify(file, KEYS.getPublic());
+        assertThat(recovered.ok()).as(recovered.toString()).isTrue();
+        assertThat(recovered.notes()).singleElement().asString()
+                .contains("crashed mid-record at line " + (keep + 1), "25 bytes");
+
+        // The same cut line, but with bytes changed, is no longer what the recovery checkpoint names: tampering.
+        List<String> after = lines(file);
+        after.set(keep, after.get(keep).replace('"', '\''));
+        assertThat(verifyLines(file, after).status()).isEqualTo(AuditVerifier.Status.TAMPERED);
+    }
+
+    @Test
+    void aWriterStoppedBetweenRecordsIsRecoveredWithASignedNote() throws Exception {
+        Path file = story();
+        List<String> lines = lines(file);
+        Files.write(file, lines.subList(0, lines.size() - 1), StandardCharsets.UTF_8); // no close checkpoint
+
+        JsonLinesAuditSink.builder(file).signingKey(KEYS.getPrivate(), "ops-2026").build().close();
+
+        AuditVerifier.Result result = AuditVerifier.verify(file, KEYS.getPublic());
+        assertThat(result.ok()).as(result.toString()).isTrue();
+        assertThat(result.notes()).singleElement().asString().contains("stopped without closing the file");
+    }
+
+    @Test
+    void withoutAKeyTheVerifierNeverReportsSuccess() throws Exception {
+        Path file = story();
+
+        AuditVerifier.Result chainOnly = AuditVerifier.verifyChainOnly(file);
+
+        assertThat(chainOnly.ok()).isFalse();
+        assertThat(chainOnly.status()).isEqualTo(AuditVerifier.Status.SIGNATURES_NOT_CHECKED);
+        assertThat(chainOnly.toString()).contains("SIGNATURES NOT CHECKED");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AuditVerifier.verify(file, null))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("signatures are always checked");
     }
 
     @Test
@@ -224,27 +282,36 @@ class AuditTrailTest {
     }
 
     @Test
-    void theCommandLineVerifierExitsZeroForAnIntactFileAndOneForATamperedOne() throws Exception {
+    void theCommandLineVerifierExitCodesTellEachVerdictApart() throws Exception {
         Path file = story();
         Path pem = dir.resolve("audit.pub");
         Files.writeString(pem, AuditKeys.toPem(KEYS.getPublic()));
 
-        assertThat(runVerifier(file, pem)).isZero();
+        assertThat(runVerifier(file.toString(), pem.toString())).isEqualTo("0 OK:");
+        assertThat(runVerifier(file.toString())).as("no key: a usage error, not a verdict").startsWith("2 usage:");
+        assertThat(runVerifier("--no-signatures", file.toString())).isEqualTo("3 CHAIN INTACT, SIGNATURES NOT CHECKED:");
         List<String> lines = lines(file);
+        Files.write(file, lines.subList(0, lines.size() - 1));
+        assertThat(runVerifier(file.toString(), pem.toString())).isEqualTo("4 INCOMPLETE");
         lines.remove(1);
         Files.write(file, lines);
-        assertThat(runVerifier(file, pem)).isEqualTo(1);
+        assertThat(runVerifier(file.toString(), pem.toString())).isEqualTo("1 TAMPERED");
+        assertThat(runVerifier("--no-signatures", file.toString())).isEqualTo("1 TAMPERED");
     }
 
-    static int runVerifier(Path file, Path pem) throws Exception {
+    /** Runs the verifier as a real subprocess; returns its exit code and the first word(s) of its verdict. */
+    static String runVerifier(String... args) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                AuditVerifier.class.getName(), file.toString(), pem.toString())
-                .redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                AuditVerifier.class.getName()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(output).containsAnyOf("OK:", "TAMPERED");
-        return process.exitValue();
+        String verdict = output.startsWith("OK:") ? "OK:" : output.startsWith("CHAIN INTACT, SIGNATURES NOT CHECKED:")
+                ? "CHAIN INTACT, SIGNATURES NOT CHECKED:" : output.startsWith("INCOMPLETE") ? "INCOMPLETE"
+                : output.startsWith("TAMPERED") ? "TAMPERED" : output.startsWith("usage:") ? "usage:" : output;
+        return process.exitValue() + " " + verdict;
     }
 
     @Test
