@@ -414,8 +414,8 @@ class AuditTrailTest {
         assertThat(counts[1]).as("lost").isPositive();
         List<AuditRecord.Gap> gaps = sink.written.stream().filter(r -> r instanceof AuditRecord.Gap)
                 .map(r -> (AuditRecord.Gap) r).toList();
-        assertThat(gaps).as("the losses are in the trail as a gap record").hasSize(1);
-        assertThat(gaps.get(0).lost()).isEqualTo(counts[1]);
+        assertThat(gaps).as("the losses are in the trail as gap records").isNotEmpty();
+        assertThat(gaps.stream().mapToLong(AuditRecord.Gap::lost).sum()).isEqualTo(counts[1]);
         assertThat(counts[0] - gaps.size() + counts[1]).as("every record is written or counted as lost")
                 .isEqualTo(12);
     }
@@ -442,8 +442,9 @@ class AuditTrailTest {
                     .isEqualTo("audit_unavailable");
             sink.release.countDown();
         }
-        assertThat(sink.written).filteredOn(r -> r instanceof AuditRecord.Gap).singleElement()
-                .satisfies(gap -> assertThat(((AuditRecord.Gap) gap).lost()).isEqualTo(guard.auditCounts()[1]));
+        assertThat(sink.written.stream().filter(r -> r instanceof AuditRecord.Gap)
+                .mapToLong(r -> ((AuditRecord.Gap) r).lost()).sum()).as("every loss is in a gap record")
+                .isEqualTo(guard.auditCounts()[1]).isPositive();
     }
 
     // A failing sink refusing calls until it writes again: ChainShapesTest, through all four server shapes.

@@ -169,11 +169,12 @@ public final class Demo {
             call("support-bot", support, "list_orders", Map.of("status", "archived"));
             call("support-bot", support, "list_orders", Map.of());
 
-            section("5. Limits: a runaway agent hits its quota; a failing tool trips its breaker");
+            section("5. Limits: a runaway agent hits its quota; its failing calls trip its own breaker, not the tool's");
             runaway("support-bot", support, "get_order", Map.of("orderId", "o-1001"), 40);
             for (int i = 0; i < 4; i++) {
                 call("support-bot", support, "list_orders", Map.of("status", "archived"));
             }
+            out.println("  (support-bot's own breaker for list_orders is open; the other agents are still served)");
             call("billing-agent", billing, "list_orders", Map.of("status", "open"));
 
             section("6. Identity comes from credentials only");

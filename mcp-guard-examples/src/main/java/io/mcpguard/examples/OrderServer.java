@@ -28,6 +28,7 @@ import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTrans
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -113,7 +114,8 @@ public final class OrderServer implements AutoCloseable {
     }
 
     /**
-     * Starts the guarded server over Streamable HTTP at {@code /mcp} on loopback.
+     * Starts the guarded server over Streamable HTTP at {@code /mcp} on loopback, auditing to a signed chain in a
+     * temporary folder.
      *
      * @param port the port, or 0 for a free one
      * @param store the data the tools act on
@@ -124,7 +126,7 @@ public final class OrderServer implements AutoCloseable {
      */
     public static OrderServer startHttp(int port, OrderStore store, ApprovalHandler approvals,
             OpenTelemetry openTelemetry) throws Exception {
-        return startHttp(port, store, approvals, openTelemetry, AuditSink.slf4j());
+        return startHttp(port, store, approvals, openTelemetry, SignedAudit.temporary("orders-audit.jsonl"));
     }
 
     /**
@@ -217,10 +219,13 @@ public final class OrderServer implements AutoCloseable {
         ApprovalQueue approvals = ApprovalQueue.create();
         ConsoleApprover.start(approvals, approver, System.in, System.out);
         var otel = AutoConfiguredOpenTelemetrySdk.initialize().getOpenTelemetrySdk();
-        try (OrderServer server = startHttp(port, OrderStore.seeded(), approvals, otel)) {
+        Path auditFolder = Path.of(System.getProperty("orders.audit.dir", "audit")).toAbsolutePath();
+        try (OrderServer server = startHttp(port, OrderStore.seeded(), approvals, otel,
+                SignedAudit.open(auditFolder, "orders-audit.jsonl"))) {
             System.out.println("Guarded order server on " + server.url() + " (policy sha256 " + POLICY.fingerprint()
                     + "). Demo keys: " + DEMO_KEYS + ". Approvals are answered here as " + approver
-                    + " (type 'list'). Ctrl-C stops it.");
+                    + " (type 'list'). Signed audit trail: " + auditFolder.resolve("orders-audit.jsonl")
+                    + " (public key " + auditFolder.resolve("audit-signing.pub") + "). Ctrl-C stops it.");
             new CountDownLatch(1).await();
         }
     }
@@ -228,8 +233,18 @@ public final class OrderServer implements AutoCloseable {
     private static void runStdio(AgentIdentity agent) throws InterruptedException {
         // stdio carries no credentials: one process serves one client, whose identity is this process's config.
         // No person sits at this process (its stdin is the MCP channel): calls that need approval are denied.
-        McpGuard guard = McpGuard.builder().policy(POLICY).agentResolver(AgentResolver.fixed(agent))
-                .approvals(ApprovalHandler.denyAll()).build();
+        McpGuard guard;
+        try {
+            guard = McpGuard.builder().policy(POLICY).agentResolver(AgentResolver.fixed(agent))
+                    .approvals(ApprovalHandler.denyAll())
+                    // one file per process: a chain has one writer
+                    .audit(SignedAudit.open(Path.of(System.getProperty("orders.audit.dir",
+                            Path.of(System.getProperty("java.io.tmpdir"), "mcp-guard-orders-audit").toString())),
+                            "orders-stdio-" + ProcessHandle.current().pid() + ".jsonl"))
+                    .build();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         // The server ends when its client closes our stdin (how the MCP stdio transport ends a server) or on SIGTERM.
         StdioLifecycle stdio = StdioLifecycle.of(System.in);
         var transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(), stdio.input(), System.out);

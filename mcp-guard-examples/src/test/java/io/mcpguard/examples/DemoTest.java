@@ -50,9 +50,9 @@ class DemoTest {
                         + "failed\\. The server logged the cause under reference E-[0-9a-f]{12}\\.")
                 .containsPattern("support-bot +get_order .* -> isError \\[quota_exceeded\\]: Quota exceeded for "
                         + "tool 'get_order': at most 30 calls per 1 minute for each agent on this tool\\. Retry in")
-                .containsPattern("support-bot +list_orders +\\{\"status\":\"archived\"\\} +-> isError \\[circuit_open\\]")
-                .containsPattern("billing-agent +list_orders +\\{\"status\":\"open\"\\} +-> isError \\[circuit_open\\]: "
-                        + "Tool 'list_orders' is temporarily unavailable")
+                .containsPattern("support-bot +list_orders +\\{\"status\":\"archived\"\\} +-> isError "
+                        + "\\[agent_circuit_open\\]: Tool 'list_orders' is temporarily closed to you")
+                .containsPattern("billing-agent +list_orders +\\{\"status\":\"open\"\\} +-> ok")
                 .contains("no Authorization header   -> HTTP 401", "unknown key               -> HTTP 401")
                 .contains("clientInfo claiming \"ops-admin\" -> sees [get_order, list_orders, update_order_note]")
                 .contains("subprocess OrderServer --stdio --agent billing-agent -> sees [get_order, issue_refund, list_orders]")
@@ -67,7 +67,7 @@ class DemoTest {
                 .containsPattern("verify: OK: \\d+ lines, \\d+ signed checkpoints, chain intact")
                 .containsPattern("issue_refund args=[0-9a-f]{64} success")
                 .contains("    issue_refund out_of_scope at scope\n    transfer_funds unknown_tool at dispatch")
-                .containsPattern("a copy with one refusal edited into an allow: TAMPERED or INCOMPLETE at line \\d+: its "
+                .containsPattern("a copy with one refusal edited into an allow: TAMPERED at line \\d+: its "
                         + "content does not match its hash");
         // The agent never sees the back end's details; they stay in the transcript only where the demo quotes the
         // server's own log.
